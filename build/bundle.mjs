@@ -1,0 +1,40 @@
+// Bundle every agent into one self-contained executable, laid out like the installed tree:
+//   dist/resource.d/vigil/<agent>   (installed to /usr/lib/ocf/resource.d/vigil/)
+//   dist/sbin/fence_<agent>         (installed to /usr/sbin/)
+// Node 18.19 is the oldest runtime we support (enterprise distributions still ship it).
+import { build } from 'esbuild';
+import { chmodSync, existsSync, mkdirSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+export const ENTRIES = [
+  { src: 'agents/vip/main.ts', out: 'dist/resource.d/vigil/vip' },
+  { src: 'agents/mysql/main.ts', out: 'dist/resource.d/vigil/mysql' },
+  { src: 'fence/ipmi/main.ts', out: 'dist/sbin/fence_ipmi' },
+  { src: 'fence/ssh/main.ts', out: 'dist/sbin/fence_ssh' },
+];
+
+const only = process.argv.slice(2);
+for (const e of ENTRIES) {
+  if (!existsSync(join(root, e.src))) continue;
+  if (only.length && !only.some((o) => e.out.endsWith(o))) continue;
+  const outfile = join(root, e.out);
+  mkdirSync(dirname(outfile), { recursive: true });
+  await build({
+    entryPoints: [join(root, e.src)],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    target: 'node18.19',
+    format: 'cjs',
+    minifySyntax: true,
+    legalComments: 'none',
+    banner: { js: '#!/usr/bin/env node' },
+    // Optional native accelerators of ssh2 and mysql2; both fall back to pure JS.
+    external: ['cpu-features', './crypto/build/Release/sshcrypto.node', 'pg-native'],
+    logLevel: 'warning',
+  });
+  chmodSync(outfile, 0o755);
+  console.log(`built ${e.out} (${statSync(outfile).size} bytes)`);
+}
