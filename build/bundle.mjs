@@ -3,7 +3,7 @@
 //   dist/sbin/fence_<agent>         (installed to /usr/sbin/)
 // Node 18.19 is the oldest runtime we support (enterprise distributions still ship it).
 import { build } from 'esbuild';
-import { chmodSync, existsSync, mkdirSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -14,6 +14,12 @@ export const ENTRIES = [
   { src: 'fence/ipmi/main.ts', out: 'dist/sbin/fence_ipmi' },
   { src: 'fence/ssh/main.ts', out: 'dist/sbin/fence_ssh' },
 ];
+
+// The bundles are CommonJS without a .js extension; inside this repository the root package.json
+// says "type": "module", which would make Node load them as ES modules. Installed copies have no
+// package.json above them; this one keeps dist/ behaving the same.
+mkdirSync(join(root, 'dist'), { recursive: true });
+writeFileSync(join(root, 'dist', 'package.json'), '{ "type": "commonjs" }\n');
 
 const only = process.argv.slice(2);
 for (const e of ENTRIES) {
