@@ -1,0 +1,77 @@
+// monitor: the server's true role, from the server itself.
+//   probe (interval 0): stopped 7, writable 8, read-only 0 (1 if it runs but does not answer);
+//   recurring, promoted instance: 8 when writable and answering, 9 otherwise (dead, hung, read-only);
+//   recurring, replica: 7 when stopped, else 0 after grading its replication health, publishing
+//   grade, lag and promotion score (only what changed).
+// OCF_CHECK_LEVEL 10 adds a real read of test_table.
+import { OCF, OcfError, type OcfCode } from '../../../lib/ocf/codes.ts';
+import { PRIMARY_SCORE, scoreValue } from '../../../lib/mysql/health.ts';
+import { findServer } from '../../../lib/mysql/server.ts';
+import { loadState, openLocal, publish, saveState, type Ctx, type LocalSession } from '../context.ts';
+import { assess, readState, readStatus } from '../replication.ts';
+
+function believedPromoted(ctx: Ctx, promotedMarker: boolean | undefined): boolean {
+  const role = ctx.meta('role');
+  return promotedMarker === true || role === 'Promoted' || role === 'Master';
+}
+
+async function readTestTable(ctx: Ctx, s: LocalSession): Promise<void> {
+  const [schema, table] = ctx.params.test_table.split('.');
+  await s.db.query({ sql: 'SELECT 1 FROM ??.?? LIMIT 1', values: [schema, table] });
+}
+
+export async function monitor(ctx: Ctx): Promise<OcfCode> {
+  const p = ctx.params;
+  const st = loadState(ctx);
+  const promoted = !ctx.isProbe && believedPromoted(ctx, st.promoted);
+  const brokenPrimary = (why: string) => new OcfError(OCF.FAILED_PROMOTED, `promoted instance is broken: ${why}`);
+
+  const proc = findServer(p.pid, p.binary || 'mariadbd');
+  if (!proc) {
+    if (promoted) throw brokenPrimary('the server is not running');
+    return OCF.NOT_RUNNING;
+  }
+  let s: LocalSession;
+  try {
+    s = await openLocal(ctx, 5000);
+  } catch (e) {
+    if (e instanceof OcfError) throw e;
+    const why = `server pid ${proc.pid}${proc.frozen ? ' (frozen)' : ''} does not answer: ${(e as Error).message}`;
+    if (promoted) throw brokenPrimary(why);
+    throw new OcfError(OCF.ERR_GENERIC, why);
+  }
+  try {
+    const state = await readState(s);
+    const writable = !state.readOnly && !state.superReadOnly;
+    if (writable) {
+      if (ctx.checkLevel >= 10) {
+        try { await readTestTable(ctx, s); } catch (e) {
+          throw promoted ? brokenPrimary(`cannot read ${p.test_table}: ${(e as Error).message}`)
+            : new OcfError(OCF.ERR_GENERIC, `cannot read ${p.test_table}: ${(e as Error).message}`);
+        }
+      }
+      if (ctx.isProbe && !st.promoted) saveState(ctx, { ...st, promoted: true }); // Pacemaker now knows it as promoted
+      if (!promoted && !ctx.isProbe) ctx.log.error('the server is writable but this instance is not promoted');
+      if (promoted) await publish(ctx, { score: scoreValue(PRIMARY_SCORE), grade: 'OK', lag: '0' });
+      return OCF.RUNNING_PROMOTED;
+    }
+    if (promoted) throw brokenPrimary('the server is read-only');
+    const status = await readStatus(s);
+    const r = assess(ctx, status, st.pendingSince);
+    if (r.pendingSince !== st.pendingSince) saveState(ctx, { ...st, pendingSince: r.pendingSince });
+    if (r.a.grade !== 'OK') ctx.log.info(`replica graded ${r.a.grade}: ${r.a.reasons.join('; ')}`);
+    if (ctx.checkLevel >= 10) {
+      try { await readTestTable(ctx, s); } catch (e) {
+        throw new OcfError(OCF.ERR_GENERIC, `cannot read ${p.test_table}: ${(e as Error).message}`);
+      }
+    }
+    await publish(ctx, { score: r.score, grade: r.a.grade, lag: r.a.lag === null ? null : String(r.a.lag) });
+    return OCF.SUCCESS;
+  } catch (e) {
+    if (e instanceof OcfError) throw e;
+    const why = `server pid ${proc.pid} failed a query: ${(e as Error).message}`;
+    throw promoted ? brokenPrimary(why) : new OcfError(OCF.ERR_GENERIC, why);
+  } finally {
+    await s.db.close();
+  }
+}

@@ -1,0 +1,59 @@
+// validate-all (and the check before every start): parameters, binary, datadir, user, password
+// file; clone meta where Pacemaker gives it; at OCF_CHECK_LEVEL 10, a login of the replication
+// account on the running server.
+//   6 ERR_CONFIGURED: wrong everywhere (parameter values, clone meta);
+//   5 ERR_INSTALLED:  no server binary on this node;
+//   2 ERR_ARGS:       wrong on this node (datadir, user, password file, login).
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { OCF, OcfError, type OcfCode } from '../../../lib/ocf/codes.ts';
+import { run } from '../../../lib/exec.ts';
+import { findServer } from '../../../lib/mysql/server.ts';
+import { replicationPassword, resolveBinary, withLocal, type Ctx } from '../context.ts';
+
+const isTrue = (v: string | undefined) => v !== undefined && ['true', '1', 'yes', 'on'].includes(v.toLowerCase());
+
+export function cloneMetaProblem(meta: (n: string) => string | undefined): string | undefined {
+  if (meta('clone_max') === undefined) return undefined; // not a clone, or not told: nothing to check
+  if (!isTrue(meta('promotable')) && !isTrue(meta('master'))) return 'the clone must be promotable (promotable=true)';
+  if (!isTrue(meta('notify'))) return 'the clone needs notify=true: replicas repoint to a new primary in the post-promote notification';
+  const pmax = meta('promoted_max') ?? meta('master_max');
+  if (pmax !== undefined && pmax !== '1') return `promoted-max must be 1, not ${pmax}: one writable primary`;
+  return undefined;
+}
+
+export async function validate(ctx: Ctx): Promise<OcfCode> {
+  const p = ctx.params;
+  if (p.replication_password && p.replication_password_file) {
+    throw new OcfError(OCF.ERR_CONFIGURED, 'set replication_password or replication_password_file, not both');
+  }
+  const clone = cloneMetaProblem(ctx.meta);
+  if (clone) throw new OcfError(OCF.ERR_CONFIGURED, clone);
+  if (p.lag_warn && p.lag_critical && p.lag_warn > p.lag_critical) {
+    throw new OcfError(OCF.ERR_CONFIGURED, `lag_warn (${p.lag_warn}) must not exceed lag_critical (${p.lag_critical})`);
+  }
+  const binary = resolveBinary(ctx);
+  if (!binary) {
+    throw new OcfError(OCF.ERR_INSTALLED, p.binary ? `server binary ${p.binary} does not exist on this node` : 'neither mariadbd nor mysqld is installed on this node');
+  }
+  if (!existsSync(p.datadir) || !statSync(p.datadir).isDirectory()) {
+    throw new OcfError(OCF.ERR_ARGS, `datadir ${p.datadir} does not exist on this node`);
+  }
+  if (!existsSync(join(p.datadir, 'mysql'))) {
+    throw new OcfError(OCF.ERR_ARGS, `datadir ${p.datadir} is not initialised (no mysql schema); run mariadb-install-db or mysqld --initialize`);
+  }
+  if (p.config && !existsSync(p.config)) throw new OcfError(OCF.ERR_ARGS, `option file ${p.config} does not exist on this node`);
+  if (process.getuid?.() === 0) {
+    const r = await run('id', ['-u', p.user], { timeoutMs: ctx.deadline.cap(5000), signal: ctx.signal });
+    if (r.code !== 0) throw new OcfError(OCF.ERR_ARGS, `system user ${p.user} does not exist on this node`);
+  }
+  replicationPassword(ctx); // checks the password file's owner and mode
+  if (ctx.checkLevel >= 10 && findServer(p.pid, binary)) {
+    try {
+      await withLocal(ctx, async (s) => { await s.db.query('SELECT 1'); });
+    } catch (e) {
+      throw new OcfError(OCF.ERR_ARGS, `${p.replication_user} cannot log in to the local server: ${(e as Error).message}`);
+    }
+  }
+  return OCF.SUCCESS;
+}

@@ -1,0 +1,188 @@
+// What every action of the mysql agent shares: the server's configuration, the password, a
+// bounded session on the local server, the agent's small state file, and the cluster tools with
+// their write cache.
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { AgentContext } from '../../lib/ocf/agent.ts';
+import { OCF, OcfError } from '../../lib/ocf/codes.ts';
+import { connectMysql2, type Connector, type SqlClient } from '../../lib/mysql/client.ts';
+import { detectFlavour, sqlFor, type ServerVersion } from '../../lib/mysql/flavour.ts';
+import type { FlavourSql } from '../../lib/mysql/sql/types.ts';
+import { splitParameters, type ServerConfig } from '../../lib/mysql/server.ts';
+import { readPasswordFile } from '../../lib/mysql/secrets.ts';
+import { ClusterTools, primitiveName } from '../../lib/cluster/tools.ts';
+import { AttributeCache } from '../../lib/cluster/cache.ts';
+import type { MysqlParams } from './params.ts';
+import { parseNodeMap, peerAddress, type PeerAddress } from './peers.ts';
+
+export type Ctx = AgentContext<MysqlParams>;
+
+/** Replaceable for tests that drive actions in-process. */
+export const deps: { connector: Connector } = { connector: connectMysql2 };
+
+const SEARCH_DIRS = ['/usr/sbin', '/usr/libexec', '/usr/local/sbin', '/usr/local/mysql/bin', '/usr/bin', '/sbin', '/bin'];
+
+/** The server binary: the parameter, else mariadbd then mysqld from PATH and the sbin dirs. */
+export function resolveBinary(ctx: Ctx): string | undefined {
+  if (ctx.params.binary) return existsSync(ctx.params.binary) ? ctx.params.binary : undefined;
+  const dirs = [...(ctx.env.PATH ?? '').split(':').filter(Boolean), ...SEARCH_DIRS];
+  for (const name of ['mariadbd', 'mysqld']) {
+    for (const d of dirs) {
+      const p = join(d, name);
+      if (existsSync(p)) return p;
+    }
+  }
+  return undefined;
+}
+
+export function serverConfig(ctx: Ctx, binary: string, flavour: ServerVersion['flavour']): ServerConfig {
+  const p = ctx.params;
+  return {
+    binary, config: p.config || undefined, datadir: p.datadir, socket: p.socket, port: p.port,
+    pidFile: p.pid, user: p.user, log: p.log || undefined,
+    additionalParameters: splitParameters(p.additional_parameters), flavour,
+  };
+}
+
+/** The replication password, from the CIB or from the root-only file. */
+export function replicationPassword(ctx: Ctx): string {
+  const p = ctx.params;
+  if (p.replication_password_file) {
+    let pw: string;
+    try { pw = readPasswordFile(p.replication_password_file); } catch (e) {
+      throw new OcfError(OCF.ERR_ARGS, (e as Error).message);
+    }
+    ctx.log.hide(pw);
+    return pw;
+  }
+  return p.replication_password;
+}
+
+export interface LocalSession {
+  db: SqlClient;
+  sql: FlavourSql;
+  version: ServerVersion;
+}
+
+/**
+ * A session on the local server through its socket, bounded by the action's deadline. The
+ * flavour is read from the server itself on every session (one sub-millisecond query), so an
+ * upgrade from MariaDB to MySQL or 8.0 to 8.4 needs nothing from the operator.
+ */
+export async function openLocal(ctx: Ctx, connectMs = 5000): Promise<LocalSession> {
+  const db = await deps.connector({
+    socketPath: ctx.params.socket,
+    user: ctx.params.replication_user,
+    password: replicationPassword(ctx),
+    connectTimeoutMs: Math.max(50, ctx.deadline.cap(connectMs)),
+    queryTimeoutMs: Math.max(50, ctx.deadline.remaining()),
+    signal: ctx.signal,
+  });
+  try {
+    const [row] = await db.query('SELECT @@version AS version, @@version_comment AS comment');
+    const v = detectFlavour(String(row?.version ?? ''), String(row?.comment ?? ''));
+    if (typeof v === 'string') throw new OcfError(OCF.ERR_INSTALLED, v);
+    return { db, sql: sqlFor(v.flavour), version: v };
+  } catch (e) {
+    await db.close();
+    throw e;
+  }
+}
+
+export async function withLocal<R>(ctx: Ctx, fn: (s: LocalSession) => Promise<R>, connectMs?: number): Promise<R> {
+  const s = await openLocal(ctx, connectMs);
+  try { return await fn(s); } finally { await s.db.close(); }
+}
+
+// --- state kept between operations (tmpfs: gone after a reboot, as it should be) ---
+
+export interface AgentState {
+  /** Set by promote, cleared by demote and stop: a recurring monitor that finds the server dead reports 9, not 7. */
+  promoted?: boolean;
+  /** When a monitor first saw received-but-unapplied events that the server gave no lag for. */
+  pendingSince?: number;
+}
+
+export function stateDir(ctx: Ctx): string {
+  return ctx.env.HA_RSCTMP || '/run/resource-agents';
+}
+
+const safe = (s: string) => s.replace(/[^A-Za-z0-9_.-]/g, '_');
+export const stateFile = (ctx: Ctx) => join(stateDir(ctx), `vigil-mysql-${safe(primitiveName(ctx.instance))}.state`);
+const cacheFile = (ctx: Ctx) => join(stateDir(ctx), `vigil-mysql-${safe(primitiveName(ctx.instance))}.attrs`);
+
+export function loadState(ctx: Ctx): AgentState {
+  try { return JSON.parse(readFileSync(stateFile(ctx), 'utf8')) as AgentState; } catch { return {}; }
+}
+
+export function saveState(ctx: Ctx, s: AgentState): void {
+  try {
+    mkdirSync(stateDir(ctx), { recursive: true });
+    const tmp = `${stateFile(ctx)}.${process.pid}`;
+    writeFileSync(tmp, JSON.stringify(s), { mode: 0o600 });
+    renameSync(tmp, stateFile(ctx));
+  } catch (e) {
+    ctx.log.warn(`cannot write state file ${stateFile(ctx)}: ${(e as Error).message}`);
+  }
+}
+
+export function clearState(ctx: Ctx): void {
+  try { rmSync(stateFile(ctx), { force: true }); } catch { /* ignore */ }
+}
+
+// --- the cluster ---
+
+export function clusterTools(ctx: Ctx): ClusterTools {
+  return new ClusterTools({
+    instance: ctx.instance, node: ctx.nodeName,
+    timeoutMs: Math.max(100, ctx.deadline.cap(10_000)), signal: ctx.signal,
+  });
+}
+
+export function attributeCache(ctx: Ctx): AttributeCache { return new AttributeCache(cacheFile(ctx)); }
+
+/** Node attribute names: "<resource>-grade" and "<resource>-lag" (a location rule can use them). */
+export function attributeNames(ctx: Ctx): { grade: string; lag: string } {
+  const base = primitiveName(ctx.instance);
+  return { grade: `${base}-grade`, lag: `${base}-lag` };
+}
+
+export interface Publication {
+  score?: string | null;
+  grade?: string | null;
+  lag?: string | null;
+}
+
+/**
+ * Tell the cluster what changed, and only that. A failure to publish is logged, not fatal: the
+ * next monitor tries again (the cache forgets a failed write).
+ */
+export async function publish(ctx: Ctx, p: Publication, tools = clusterTools(ctx), cache = attributeCache(ctx)): Promise<void> {
+  const names = attributeNames(ctx);
+  const jobs: Array<Promise<{ outcome: string; reason?: string }>> = [];
+  if (p.score !== undefined) {
+    jobs.push(cache.publish('score', p.score, () => (p.score === null ? tools.deletePromotionScore() : tools.setPromotionScore(p.score!))));
+  }
+  if (p.grade !== undefined) {
+    jobs.push(cache.publish('grade', p.grade, () => (p.grade === null ? tools.deleteNodeAttribute(names.grade) : tools.setNodeAttribute(names.grade, p.grade!))));
+  }
+  if (p.lag !== undefined) {
+    jobs.push(cache.publish('lag', p.lag, () => (p.lag === null ? tools.deleteNodeAttribute(names.lag) : tools.setNodeAttribute(names.lag, p.lag!))));
+  }
+  for (const r of await Promise.all(jobs)) {
+    if (r.outcome === 'failed') ctx.log.warn(`could not publish to the cluster: ${r.reason}`);
+  }
+  cache.save();
+}
+
+/** Where a replica finds `node`'s server. */
+export function addressOf(ctx: Ctx, node: string): PeerAddress {
+  return peerAddress(node, parseNodeMap(ctx.params.node_map), ctx.params.replication_port);
+}
+
+/** This node's name: Pacemaker's on_node, else crm_node -n. */
+export async function localNode(ctx: Ctx): Promise<string | undefined> {
+  if (ctx.nodeName) return ctx.nodeName;
+  const r = await clusterTools(ctx).localNodeName();
+  return r.ok ? r.value : undefined;
+}

@@ -1,0 +1,140 @@
+// The one parameter table of ocf:vigil:mysql: parsing, validation, meta-data, help and man page
+// all come from here.
+import { defineParams } from '../../lib/ocf/params.ts';
+import { parseNodeMap } from './peers.ts';
+
+const absolute = (what: string) => (v: string): string | undefined =>
+  (v.startsWith('/') ? undefined : `${what} must be an absolute path, not "${v}"`);
+
+export const params = defineParams({
+  // --- the server ---
+  binary: {
+    type: 'string', default: '',
+    shortdesc: 'Server binary',
+    longdesc: 'Path of the database server program, started directly (never through mysqld_safe, which would restart a killed server behind the cluster\'s back). Empty: mariadbd, then mysqld, from PATH and the usual sbin directories.',
+    validate: (v) => (v === '' ? undefined : absolute('binary')(v)),
+  },
+  config: {
+    type: 'string', default: '',
+    shortdesc: 'Option file',
+    longdesc: 'Option file passed as --defaults-file. Empty: the server reads its default option files (/etc/mysql/my.cnf and what it includes). Put server_id, log_bin, log_slave_updates and binlog settings there.',
+    validate: (v) => (v === '' ? undefined : absolute('config')(v)),
+  },
+  datadir: {
+    type: 'string', default: '/var/lib/mysql', uniqueGroup: 'datadir',
+    shortdesc: 'Data directory',
+    longdesc: 'The server\'s data directory; it must exist and be initialised (mariadb-install-db or mysqld --initialize).',
+    validate: absolute('datadir'),
+  },
+  socket: {
+    type: 'string', default: '/run/mysqld/mysqld.sock', uniqueGroup: 'socket',
+    shortdesc: 'Unix socket',
+    longdesc: 'Unix socket of the server; the agent talks to its local server through it.',
+    validate: absolute('socket'),
+  },
+  port: {
+    type: 'integer', default: 3306, min: 1, max: 65535, uniqueGroup: 'port',
+    shortdesc: 'TCP port',
+    longdesc: 'TCP port the server listens on.',
+  },
+  pid: {
+    type: 'string', default: '/run/mysqld/mysqld.pid', uniqueGroup: 'pid',
+    shortdesc: 'Pid file',
+    longdesc: 'Pid file the server writes; the agent finds (and stops) the server by it.',
+    validate: absolute('pid'),
+  },
+  user: {
+    type: 'string', default: 'mysql',
+    shortdesc: 'System user',
+    longdesc: 'System account the server runs as (passed as --user; the server drops root privileges itself). It must own the data directory.',
+    validate: (v) => (/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(v) ? undefined : `"${v}" is not a valid user name`),
+  },
+  log: {
+    type: 'string', default: '',
+    shortdesc: 'Error log',
+    longdesc: 'Error log, passed as --log-error. Empty: the option file decides; anything the server writes to stderr before it opens its log is appended to <datadir>/vigil-mysqld.out.',
+    validate: (v) => (v === '' ? undefined : absolute('log')(v)),
+  },
+  additional_parameters: {
+    type: 'string', default: '',
+    shortdesc: 'Extra server options',
+    longdesc: 'More options for the server command line, separated by spaces (no shell quoting). They come last, so they override the agent\'s own, except that the server always starts read-only and with replication stopped.',
+  },
+  // --- replication ---
+  replication_user: {
+    type: 'string', default: 'root',
+    shortdesc: 'Replication and administration account',
+    longdesc: 'Account used by the agent on the local server (through the socket) and by replicas to connect to the primary. It needs REPLICATION SLAVE, REPLICATION CLIENT (BINLOG MONITOR and SLAVE MONITOR on MariaDB), PROCESS, CONNECTION ADMIN (or SUPER), READ_ONLY ADMIN on MariaDB, SYSTEM_VARIABLES_ADMIN and REPLICATION_SLAVE_ADMIN on MySQL.',
+  },
+  replication_password: {
+    type: 'string', default: '', secret: true,
+    shortdesc: 'Password of the replication account',
+    longdesc: 'Password of replication_user. Prefer replication_password_file: a value here is stored in the CIB, readable on every node.',
+  },
+  replication_password_file: {
+    type: 'string', default: '',
+    shortdesc: 'File holding the replication password',
+    longdesc: 'A file owned by root with mode 0600 or 0400 whose first line is the password of replication_user. The alternative to replication_password; set one of the two.',
+    validate: (v) => (v === '' ? undefined : absolute('replication_password_file')(v)),
+  },
+  replication_port: {
+    type: 'integer', default: 3306, min: 1, max: 65535,
+    shortdesc: 'Port of the peers',
+    longdesc: 'TCP port on which replicas reach the primary, unless node_map gives one for that node.',
+  },
+  replication_require_ssl: {
+    type: 'boolean', default: false,
+    shortdesc: 'TLS on the replication link',
+    longdesc: 'Require TLS (with server certificate verification) when replicas connect to the primary.',
+  },
+  replication_ssl_ca: {
+    type: 'string', default: '',
+    shortdesc: 'CA file for replication TLS',
+    longdesc: 'CA certificate file, on the replica, that verifies the primary\'s certificate.',
+  },
+  replication_ssl_cert: {
+    type: 'string', default: '',
+    shortdesc: 'Client certificate for replication TLS',
+    longdesc: 'Client certificate file used by replicas.',
+  },
+  replication_ssl_key: {
+    type: 'string', default: '',
+    shortdesc: 'Client key for replication TLS',
+    longdesc: 'Client key file used by replicas.',
+  },
+  node_map: {
+    type: 'string', default: '',
+    shortdesc: 'Node addresses',
+    longdesc: 'How replicas reach each node\'s server: a space-separated list of node=address or node=address:port (IPv6 in brackets: node=[2001:db8::1]:3306). Nodes not listed are reached by their node name (resolved by the server) on replication_port.',
+    validate: (v) => parseNodeMap(v).problem,
+  },
+  // --- health ---
+  lag_info: {
+    type: 'integer', default: 5, min: 0,
+    shortdesc: 'Lag (s) graded INFO',
+    longdesc: 'Replication lag in seconds from which a replica is graded INFO. 0 disables this step.',
+  },
+  lag_warn: {
+    type: 'integer', default: 30, min: 0,
+    shortdesc: 'Lag (s) graded WARN',
+    longdesc: 'Replication lag in seconds from which a replica is graded WARN. 0 disables this step.',
+  },
+  lag_critical: {
+    type: 'integer', default: 120, min: 0,
+    shortdesc: 'Lag (s) graded CRITICAL',
+    longdesc: 'Replication lag in seconds from which a replica is graded CRITICAL. 0 disables this step.',
+  },
+  lag_fail: {
+    type: 'integer', default: 0, min: 0,
+    shortdesc: 'Lag (s) graded FAIL',
+    longdesc: 'Replication lag in seconds from which a replica is graded FAIL and is no longer promotable. 0 (the default) disables this step: a lagging replica catches up during promotion.',
+  },
+  test_table: {
+    type: 'string', default: 'mysql.user',
+    shortdesc: 'Table read at OCF_CHECK_LEVEL 10',
+    longdesc: 'A table (schema.table) that a depth-10 monitor reads one row of, proving the server answers real queries.',
+    validate: (v) => (/^[A-Za-z0-9_$]+\.[A-Za-z0-9_$]+$/.test(v) ? undefined : `"${v}" is not schema.table`),
+  },
+});
+
+export type MysqlParams = typeof params;

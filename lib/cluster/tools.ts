@@ -1,0 +1,99 @@
+// Thin wrappers over Pacemaker's command-line tools, the agent's only way to speak to the
+// cluster: promotion scores (crm_attribute --promotion), transient node attributes
+// (attrd_updater), where the promoted instance runs (crm_resource --locate) and the local node
+// name (crm_node -n). Each runs through an injectable Runner with a bounded timeout and returns a
+// value or a reason; none throws, because failing to publish an attribute must not fail a monitor.
+import { describeResult, run as realRun, type Runner } from '../exec.ts';
+
+export interface ClusterToolsOptions {
+  runner?: Runner;
+  /** OCF_RESOURCE_INSTANCE, which crm_attribute --promotion reads from the environment. */
+  instance: string;
+  /** This node's name when known (OCF_RESKEY_CRM_meta_on_node); tools default to the local node. */
+  node?: string;
+  /** Milliseconds for each tool run. */
+  timeoutMs: number;
+  signal?: AbortSignal;
+}
+
+export interface ToolResult<T = undefined> { ok: boolean; value?: T; reason?: string }
+
+/** The primitive's id: "db:2" -> "db" (clone instance numbers are not part of attribute names). */
+export const primitiveName = (instance: string): string => instance.replace(/:\d+$/, '');
+
+/** `attrd_updater -Q` prints `name="x" host="n1" value="v"`; the value, or undefined. */
+export function parseAttrdQuery(out: string): string | undefined {
+  const m = /\bvalue="([^"]*)"/.exec(out);
+  return m ? m[1] : undefined;
+}
+
+/**
+ * Nodes where `crm_resource --locate` reports the resource promoted. Lines look like
+ * `resource db is running on: n1 Promoted` (`Master` before Pacemaker 2.1).
+ */
+export function parseLocate(out: string): { promoted: string[]; running: string[] } {
+  const promoted: string[] = [];
+  const running: string[] = [];
+  for (const line of out.split('\n')) {
+    const m = /running on:\s*(\S+)(?:\s+(\S+))?/.exec(line);
+    if (!m) continue;
+    running.push(m[1]!);
+    if (m[2] === 'Promoted' || m[2] === 'Master') promoted.push(m[1]!);
+  }
+  return { promoted, running };
+}
+
+export class ClusterTools {
+  private readonly runner: Runner;
+  constructor(private readonly o: ClusterToolsOptions) { this.runner = o.runner ?? realRun; }
+
+  private async tool(cmd: string, args: string[]): Promise<ToolResult<string>> {
+    const r = await this.runner(cmd, args, {
+      timeoutMs: this.o.timeoutMs, signal: this.o.signal,
+      env: { OCF_RESOURCE_INSTANCE: this.o.instance },
+    });
+    if (r.code === 0) return { ok: true, value: r.stdout };
+    return { ok: false, reason: describeResult(r) };
+  }
+
+  private nodeArgs(): string[] { return this.o.node ? ['-N', this.o.node] : []; }
+
+  setPromotionScore(score: string): Promise<ToolResult<string>> {
+    return this.tool('crm_attribute', ['--promotion', '-v', score, ...this.nodeArgs()]);
+  }
+
+  deletePromotionScore(): Promise<ToolResult<string>> {
+    return this.tool('crm_attribute', ['--promotion', '-D', ...this.nodeArgs()]);
+  }
+
+  async getPromotionScore(): Promise<ToolResult<string>> {
+    const r = await this.tool('crm_attribute', ['--promotion', '-G', '-q', ...this.nodeArgs()]);
+    return r.ok ? { ok: true, value: r.value!.trim() } : r;
+  }
+
+  /** A transient node attribute; `private` keeps it out of the CIB (attrd only). */
+  setNodeAttribute(name: string, value: string, opts: { private?: boolean; node?: string } = {}): Promise<ToolResult<string>> {
+    const node = opts.node ?? this.o.node;
+    return this.tool('attrd_updater', ['-n', name, '-U', value, ...(opts.private ? ['-p'] : []), ...(node ? ['-N', node] : [])]);
+  }
+
+  deleteNodeAttribute(name: string, node = this.o.node): Promise<ToolResult<string>> {
+    return this.tool('attrd_updater', ['-n', name, '-D', ...(node ? ['-N', node] : [])]);
+  }
+
+  async queryNodeAttribute(name: string, node = this.o.node): Promise<ToolResult<string | undefined>> {
+    const r = await this.tool('attrd_updater', ['-n', name, '-Q', ...(node ? ['-N', node] : [])]);
+    return r.ok ? { ok: true, value: parseAttrdQuery(r.value!) } : { ok: false, reason: r.reason };
+  }
+
+  /** Nodes running the promoted instance of this clone, from the live cluster status. */
+  async promotedNodes(): Promise<ToolResult<string[]>> {
+    const r = await this.tool('crm_resource', ['--locate', '-r', primitiveName(this.o.instance)]);
+    return r.ok ? { ok: true, value: parseLocate(r.value!).promoted } : { ok: false, reason: r.reason };
+  }
+
+  async localNodeName(): Promise<ToolResult<string>> {
+    const r = await this.tool('crm_node', ['-n']);
+    return r.ok ? { ok: true, value: r.value!.trim() } : r;
+  }
+}

@@ -1,0 +1,42 @@
+// The statements a flavour must provide. A statement with values is a { sql, values } pair: the
+// client escapes the values in-process, so a password travels only inside the protocol, never in
+// argv, a log line or an exception message (the client wrapper strips `sql` from its errors).
+export interface Statement { sql: string; values?: readonly unknown[] }
+
+export interface SourceSpec {
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+  /** Require TLS on the replication link; ca/cert/key are file paths on the replica. */
+  tls?: { ca?: string; cert?: string; key?: string };
+  connectRetrySeconds?: number;
+}
+
+export interface FlavourSql {
+  readonly name: 'mariadb' | 'mysql80' | 'mysql84';
+  /** The one-row state the monitor needs: read_only, GTID position, server id. */
+  readonly state: string;
+  /** Replica status; zero rows when no source is configured. */
+  readonly replicaStatus: string;
+  readonly stopReplica: string;
+  readonly stopReplicaIo: string;
+  readonly startReplicaSql: string;
+  readonly startReplica: string;
+  readonly resetReplicaAll: string;
+  changeSource(s: SourceSpec): Statement;
+  /** Statements that make the server refuse client writes, strongest first. */
+  readonly readOnly: readonly string[];
+  /** Statements that make it writable again, in order. */
+  readonly writable: readonly string[];
+  /**
+   * Session ids of client connections that a demote must end: everything except this session,
+   * replication threads (ours and the dump threads serving replicas) and system threads.
+   */
+  readonly clientSessions: string;
+  kill(id: number): string;
+  /** Binary log coordinates of this server as a source (SHOW MASTER/BINARY LOG STATUS). */
+  readonly binlogStatus: string;
+  /** Read-only check the server itself enforces on the monitoring session, for the docs. */
+  readonly readOnlyNote: string;
+}

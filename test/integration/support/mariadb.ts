@@ -1,0 +1,279 @@
+// Real MariaDB servers for integration tests (and later the lab): one initialised template
+// datadir per machine (users and a test schema created once by a throwaway socket-only server),
+// copied for each node; every node gets its own datadir, socket, pid file, option file and port
+// on 127.0.0.1. The agent under test is the built bundle, run the way Pacemaker runs it
+// (environment only). Pacemaker's tools are replaced by the recorders in fake-cluster/, which
+// keep attributes in files: the real cluster is exercised by the lab.
+//
+// Every server is tracked by pid; cleanup() kills them all (SIGCONT + SIGKILL) even when a test
+// failed, and removes the temporary tree.
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { run, type RunResult } from '../../../lib/exec.ts';
+import { spawnDetached, isAlive, readPidFile, signal } from '../../../lib/daemon.ts';
+
+export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+export const AGENT = join(ROOT, 'dist/resource.d/vigil/mysql');
+export const FAKE_BIN = fileURLToPath(new URL('./fake-cluster/', import.meta.url));
+export const MARIADBD = '/usr/sbin/mariadbd';
+export const REPL_USER = 'repl';
+export const REPL_PASSWORD = 'Repl-s3cret-pw';
+export const APP_USER = 'app';
+export const APP_PASSWORD = 'App-pw-42';
+const SERVER_USER = 'mysql';
+
+export interface Node {
+  name: string;
+  index: number;
+  port: number;
+  dir: string;
+  datadir: string;
+  socket: string;
+  pidFile: string;
+  config: string;
+  rsctmp: string;
+}
+
+export interface AgentRun extends RunResult { reason?: string }
+
+/** Fails with a clear message when the machine cannot run these tests. */
+export function requirements(): string | undefined {
+  if (process.getuid?.() !== 0) return 'the MariaDB integration tests need root (servers run as user mysql)';
+  if (!existsSync(MARIADBD)) return 'mariadbd is not installed (apt-get install mariadb-server)';
+  if (!existsSync(AGENT)) return `${AGENT} is missing: run npm run build first`;
+  return undefined;
+}
+
+async function must(cmd: string, args: string[], timeoutMs = 60_000): Promise<RunResult> {
+  const r = await run(cmd, args, { timeoutMs });
+  if (r.code !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.code}): ${r.stderr.slice(-800)}${r.stdout.slice(-400)}`);
+  return r;
+}
+
+async function waitFor(check: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+}
+
+/** mysql2 from the repository's node_modules, for the test's own SQL. */
+export async function sqlAs(socket: string, user: string, password: string, q: string, values?: unknown[]): Promise<Record<string, unknown>[]> {
+  const mysql = await import('mysql2/promise');
+  const c = await mysql.createConnection({ socketPath: socket, user, password, connectTimeout: 5000 });
+  try {
+    const [rows] = await c.query({ sql: q, values, timeout: 10_000 });
+    return Array.isArray(rows) ? (rows as Record<string, unknown>[]) : [];
+  } finally { c.destroy(); }
+}
+
+/** The template datadir, initialised once per machine and MariaDB version. */
+async function template(): Promise<string> {
+  const out = (await must(MARIADBD, ['--version'])).stdout;
+  const ver = (/Ver\s+(\d+\.\d+\.\d+)/.exec(out)?.[1] ?? 'x').replace(/[^0-9.]/g, '');
+  // Short: unix socket paths are limited to 107 bytes.
+  const dir = join(tmpdir(), `vigil-mdb-tpl-${ver}`);
+  if (existsSync(join(dir, '.complete'))) return join(dir, 'data');
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const data = join(dir, 'data');
+  await must('mariadb-install-db', ['--no-defaults', `--datadir=${data}`, '--auth-root-authentication-method=normal',
+    `--user=${SERVER_USER}`, '--skip-test-db'], 120_000);
+  await must('chown', ['-R', `${SERVER_USER}:${SERVER_USER}`, dir]);
+  const sock = join(dir, 'boot.sock');
+  const pidFile = join(dir, 'boot.pid');
+  const pid = await spawnDetached(MARIADBD, ['--no-defaults', `--datadir=${data}`, `--user=${SERVER_USER}`, '--skip-networking',
+    `--socket=${sock}`, `--pid-file=${pidFile}`, '--innodb-buffer-pool-size=16M', `--log-error=${join(dir, 'boot.err')}`], {});
+  try {
+    await waitFor(async () => {
+      if (!isAlive(pid)) throw new Error(`the bootstrap server died: ${readFileSync(join(dir, 'boot.err'), 'utf8').slice(-600)}`);
+      try { await sqlAs(sock, 'root', '', 'SELECT 1'); return true; } catch { return false; }
+    }, 30_000, 'the bootstrap server');
+    const stmts = [
+      `CREATE USER '${REPL_USER}'@'%' IDENTIFIED BY '${REPL_PASSWORD}'`,
+      `CREATE USER '${REPL_USER}'@'localhost' IDENTIFIED BY '${REPL_PASSWORD}'`,
+      ...['%', 'localhost'].map((h) => `GRANT REPLICATION SLAVE, BINLOG MONITOR, SLAVE MONITOR, REPLICATION SLAVE ADMIN, READ_ONLY ADMIN, CONNECTION ADMIN, PROCESS, RELOAD, SELECT ON *.* TO '${REPL_USER}'@'${h}'`),
+      'CREATE DATABASE vigiltest',
+      'CREATE TABLE vigiltest.t (id INT PRIMARY KEY, v VARCHAR(100)) ENGINE=InnoDB',
+      `CREATE USER '${APP_USER}'@'%' IDENTIFIED BY '${APP_PASSWORD}'`,
+      `CREATE USER '${APP_USER}'@'localhost' IDENTIFIED BY '${APP_PASSWORD}'`,
+      `GRANT SELECT, INSERT, UPDATE, DELETE ON vigiltest.* TO '${APP_USER}'@'%'`,
+      `GRANT SELECT, INSERT, UPDATE, DELETE ON vigiltest.* TO '${APP_USER}'@'localhost'`,
+    ];
+    for (const s of stmts) await sqlAs(sock, 'root', '', s);
+  } finally {
+    signal(pid, 'SIGTERM');
+    await waitFor(() => !isAlive(pid), 30_000, 'the bootstrap server to stop').catch(() => signal(pid, 'SIGKILL'));
+  }
+  writeFileSync(join(dir, '.complete'), 'ok\n');
+  return data;
+}
+
+export interface ClusterOptions {
+  nodes?: number;
+  basePort?: number;
+  /** Extra OCF_RESKEY_* parameters for every agent run. */
+  params?: Record<string, string>;
+}
+
+export class MariaCluster {
+  readonly nodes: Node[] = [];
+  readonly fakeDir: string;
+  private readonly knownPids = new Set<number>();
+  params: Record<string, string>;
+
+  private constructor(readonly dir: string, opts: ClusterOptions) {
+    this.fakeDir = join(dir, 'cluster');
+    this.params = { ...opts.params };
+  }
+
+  static async create(opts: ClusterOptions = {}): Promise<MariaCluster> {
+    const why = requirements();
+    if (why) throw new Error(why);
+    const tpl = await template();
+    const dir = mkdtempSync(join(tmpdir(), 'vigil-mysql-it-'));
+    chmodSync(dir, 0o755); // the servers run as mysql and must traverse it
+    const c = new MariaCluster(dir, opts);
+    mkdirSync(c.fakeDir, { recursive: true });
+    const n = opts.nodes ?? 3;
+    const base = opts.basePort ?? 33061;
+    for (let i = 1; i <= n; i++) {
+      const nd = join(dir, `n${i}`);
+      const node: Node = {
+        name: `n${i}`, index: i - 1, port: base + i - 1, dir: nd, datadir: join(nd, 'data'),
+        socket: join(nd, 'run', 'mysqld.sock'), pidFile: join(nd, 'run', 'mysqld.pid'),
+        config: join(nd, 'my.cnf'), rsctmp: join(nd, 'rsctmp'),
+      };
+      mkdirSync(nd, { recursive: true });
+      cpSync(tpl, node.datadir, { recursive: true });
+      writeFileSync(node.config, [
+        '[mysqld]', `server_id=${i}`, `report_host=n${i}`, 'bind_address=127.0.0.1', 'skip_name_resolve=ON',
+        'log_bin=mysql-bin', 'log_slave_updates=ON', 'binlog_format=ROW', 'relay_log=relay-bin', 'relay_log_recovery=ON',
+        'gtid_strict_mode=ON', 'innodb_buffer_pool_size=16M', 'performance_schema=OFF', 'sync_binlog=1',
+        `log_error=${join(nd, 'mysqld.err')}`, '',
+      ].join('\n'));
+      c.nodes.push(node);
+    }
+    await must('chown', ['-R', `${SERVER_USER}:${SERVER_USER}`, ...c.nodes.map((x) => x.datadir)]);
+    // The server (user mysql) writes its error log next to the datadir.
+    for (const x of c.nodes) await must('chown', [`${SERVER_USER}:${SERVER_USER}`, x.dir]);
+    return c;
+  }
+
+  node(name: string): Node {
+    const n = this.nodes.find((x) => x.name === name);
+    if (!n) throw new Error(`no node ${name}`);
+    return n;
+  }
+
+  get nodeMap(): string { return this.nodes.map((n) => `${n.name}=127.0.0.1:${n.port}`).join(' '); }
+
+  /** The environment Pacemaker would give the agent on `node`. */
+  env(node: Node, extra: Record<string, string | undefined> = {}): Record<string, string> {
+    const e: Record<string, string | undefined> = {
+      PATH: `${FAKE_BIN}:/usr/sbin:/usr/bin:/sbin:/bin`,
+      FAKE_CLUSTER_DIR: this.fakeDir,
+      HA_RSCTMP: node.rsctmp,
+      OCF_ROOT: '/usr/lib/ocf',
+      OCF_RA_VERSION_MAJOR: '1', OCF_RA_VERSION_MINOR: '1',
+      OCF_RESOURCE_INSTANCE: `db:${node.index}`, OCF_RESOURCE_TYPE: 'mysql', OCF_RESOURCE_PROVIDER: 'vigil',
+      OCF_RESKEY_CRM_meta_on_node: node.name,
+      OCF_RESKEY_CRM_meta_clone_max: String(this.nodes.length),
+      OCF_RESKEY_CRM_meta_promotable: 'true', OCF_RESKEY_CRM_meta_notify: 'true', OCF_RESKEY_CRM_meta_promoted_max: '1',
+      OCF_RESKEY_CRM_meta_timeout: '30000', OCF_RESKEY_CRM_meta_interval: '0',
+      OCF_RESKEY_datadir: node.datadir, OCF_RESKEY_socket: node.socket, OCF_RESKEY_pid: node.pidFile,
+      OCF_RESKEY_port: String(node.port), OCF_RESKEY_config: node.config, OCF_RESKEY_user: SERVER_USER,
+      OCF_RESKEY_replication_user: REPL_USER, OCF_RESKEY_replication_password: REPL_PASSWORD,
+      OCF_RESKEY_node_map: this.nodeMap,
+      ...Object.fromEntries(Object.entries(this.params).map(([k, v]) => [`OCF_RESKEY_${k}`, v])),
+      ...extra,
+    };
+    for (const k of Object.keys(e)) if (e[k] === undefined) delete e[k];
+    return e as Record<string, string>;
+  }
+
+  /** Run the built agent as Pacemaker would: `agent <action>`, environment only. */
+  async agent(node: Node | string, action: string, extra: Record<string, string | undefined> = {}, timeoutMs = 60_000): Promise<AgentRun> {
+    const nd = typeof node === 'string' ? this.node(node) : node;
+    const r = await run(AGENT, [action], { timeoutMs, env: this.env(nd, extra), cleanEnv: true });
+    this.track(nd);
+    const m = /ocf-exit-reason:(.*)/.exec(r.stderr);
+    return { ...r, reason: m?.[1] };
+  }
+
+  /** Notification environment for a post-<op> of `op` on `target`. */
+  notifyEnv(type: 'pre' | 'post', op: 'start' | 'stop' | 'promote' | 'demote', targets: Node[], promoted: Node[] = []): Record<string, string> {
+    const inst = (ns: Node[]) => ns.map((n) => `db:${n.index}`).join(' ');
+    const names = (ns: Node[]) => ns.map((n) => n.name).join(' ');
+    const active = this.nodes;
+    const unpromoted = active.filter((n) => !promoted.includes(n));
+    return {
+      OCF_RESKEY_CRM_meta_notify_type: type, OCF_RESKEY_CRM_meta_notify_operation: op,
+      [`OCF_RESKEY_CRM_meta_notify_${op}_resource`]: inst(targets), [`OCF_RESKEY_CRM_meta_notify_${op}_uname`]: names(targets),
+      OCF_RESKEY_CRM_meta_notify_active_resource: inst(active), OCF_RESKEY_CRM_meta_notify_active_uname: names(active),
+      OCF_RESKEY_CRM_meta_notify_promoted_resource: inst(promoted), OCF_RESKEY_CRM_meta_notify_promoted_uname: names(promoted),
+      OCF_RESKEY_CRM_meta_notify_master_resource: inst(promoted), OCF_RESKEY_CRM_meta_notify_master_uname: names(promoted),
+      OCF_RESKEY_CRM_meta_notify_unpromoted_resource: inst(unpromoted), OCF_RESKEY_CRM_meta_notify_unpromoted_uname: names(unpromoted),
+      OCF_RESKEY_CRM_meta_notify_all_uname: names(this.nodes), OCF_RESKEY_CRM_meta_notify_available_uname: names(this.nodes),
+    };
+  }
+
+  /** Tell the fake cluster which node holds the promoted instance (what crm_resource --locate reports). */
+  setPromoted(node: Node | undefined): void {
+    writeFileSync(join(this.fakeDir, 'promoted'), node ? node.name : '');
+  }
+
+  /** A node attribute as the fake cluster holds it. */
+  attr(node: Node, name: string): string | undefined {
+    const f = join(this.fakeDir, 'attrs', node.name, name);
+    return existsSync(f) ? readFileSync(f, 'utf8') : undefined;
+  }
+  score(node: Node): string | undefined { return this.attr(node, 'promotion-db'); }
+
+  calls(): string[] {
+    const f = join(this.fakeDir, 'calls.log');
+    return existsSync(f) ? readFileSync(f, 'utf8').split('\n').filter(Boolean) : [];
+  }
+
+  pid(node: Node): number | undefined {
+    const p = readPidFile(node.pidFile);
+    return p !== undefined && isAlive(p) ? p : undefined;
+  }
+
+  track(node: Node): void {
+    const p = readPidFile(node.pidFile);
+    if (p !== undefined) this.knownPids.add(p);
+  }
+
+  root(node: Node, q: string, values?: unknown[]) { return sqlAs(node.socket, 'root', '', q, values); }
+  app(node: Node, q: string, values?: unknown[]) { return sqlAs(node.socket, APP_USER, APP_PASSWORD, q, values); }
+
+  async waitFor(check: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> { return waitFor(check, ms, what); }
+
+  /** Kill every server we ever saw (by pid), frozen ones included, and remove the tree. */
+  async cleanup(keep = false): Promise<void> {
+    for (const n of this.nodes) this.track(n);
+    // Also any server whose command line names our private temporary tree (a start that failed
+    // before writing its pid file): those can only be ours.
+    for (const e of readdirSync('/proc')) {
+      if (!/^\d+$/.test(e)) continue;
+      try {
+        const cmd = readFileSync(`/proc/${e}/cmdline`, 'utf8');
+        if (cmd.includes(`--datadir=${this.dir}/`)) this.knownPids.add(Number(e));
+      } catch { /* gone */ }
+    }
+    for (const p of this.knownPids) {
+      if (!isAlive(p)) continue;
+      signal(p, 'SIGCONT');
+      signal(p, 'SIGKILL');
+    }
+    await waitFor(() => [...this.knownPids].every((p) => !isAlive(p)), 10_000, 'test servers to die').catch(() => undefined);
+    if (!keep) rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  listDir(): string[] { return readdirSync(this.dir); }
+}
