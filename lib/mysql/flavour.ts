@@ -31,7 +31,8 @@ const cmp = (a: readonly number[], b: readonly number[]): number => {
  * Returns a reason string for servers we cannot drive.
  */
 export function detectFlavour(version: string, comment = ''): ServerVersion | string {
-  const m = /(\d+)\.(\d+)\.(\d+)/.exec(version);
+  // MariaDB once sent "5.5.5-" before its real version to old clients; skip it.
+  const m = /(\d+)\.(\d+)\.(\d+)/.exec(version.replace(/^5\.5\.5-/, ''));
   if (!m) return `cannot read a version number from "${version}"`;
   const v = [Number(m[1]), Number(m[2]), Number(m[3])] as const;
   const isMaria = /mariadb/i.test(version) || /mariadb/i.test(comment);
