@@ -48,7 +48,7 @@ for (const f of FLAVOURS) {
     assert.ok(st.values!.includes(source.password));
     const placeholders = (st.sql.match(/\?/g) ?? []).length;
     assert.equal(placeholders, st.values!.length);
-    const text = format(st.sql, st.values as unknown[]);
+    const text = format(st.sql, st.values as Parameters<typeof format>[1]);
     assert.ok(text.includes(String.raw`'p\'w\\\"d; DROP TABLE x'`), text);
     assert.match(text, /_PORT = 3306,/, 'the port is a number, unquoted');
   });
