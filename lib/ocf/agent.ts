@@ -32,7 +32,7 @@ export interface AgentContext<T extends ParamTable> {
   meta(name: string): string | undefined;
 }
 
-export type ActionHandler<T extends ParamTable> = (ctx: AgentContext<T>) => Promise<OcfCode | void>;
+export type ActionHandler<T extends ParamTable> = (ctx: AgentContext<T>) => Promise<OcfCode | number | void>;
 
 export interface ActionDefinition<T extends ParamTable> {
   run: ActionHandler<T>;
@@ -118,7 +118,7 @@ export async function executeAgent<T extends ParamTable>(
       const early = onInvalidParams(action, isProbe, problems, log);
       if (early) return early;
     }
-    let code: OcfCode | void;
+    let code: OcfCode | number | void;
     if (action === 'validate-all' && !handler) code = d.validate ? await d.validate(ctx) : OCF.SUCCESS;
     else {
       if (action === 'start' && d.validate) {
