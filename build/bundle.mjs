@@ -3,7 +3,8 @@
 //   dist/sbin/fence_<agent>         (installed to /usr/sbin/)
 // Node 18.19 is the oldest runtime we support (enterprise distributions still ship it).
 import { build } from 'esbuild';
-import { chmodSync, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -27,20 +28,28 @@ for (const e of ENTRIES) {
   if (only.length && !only.some((o) => e.out.endsWith(o))) continue;
   const outfile = join(root, e.out);
   mkdirSync(dirname(outfile), { recursive: true });
-  await build({
+  const result = await build({
     entryPoints: [join(root, e.src)],
-    outfile,
+    write: false,
     bundle: true,
     platform: 'node',
     target: 'node18.19',
     format: 'cjs',
     minifySyntax: true,
     legalComments: 'none',
-    banner: { js: '#!/usr/bin/env node' },
     // Optional native accelerators of ssh2 and mysql2; both fall back to pure JS.
     external: ['cpu-features', './crypto/build/Release/sshcrypto.node', 'pg-native'],
     logLevel: 'warning',
   });
+  const code = result.outputFiles[0].text;
+  // One file: the loader (build/loader.cjs, which keeps V8's code cache) with the bundle inside it.
+  const name = e.out.split('/').pop();
+  const hash = createHash('sha256').update(code).digest('hex').slice(0, 16);
+  const loader = readFileSync(join(root, 'build/loader.cjs'), 'utf8')
+    .replace('__VIGIL_CODE__', () => JSON.stringify(code))
+    .replace('__VIGIL_NAME__', () => JSON.stringify(name))
+    .replace('__VIGIL_HASH__', () => JSON.stringify(hash));
+  writeFileSync(outfile, `#!/usr/bin/env node\n${loader}`);
   chmodSync(outfile, 0o755);
   console.log(`built ${e.out} (${statSync(outfile).size} bytes)`);
 }
