@@ -1,7 +1,9 @@
 // One RMCP presence ping (the ASF "are you there" every IPMI LAN interface answers), used only
 // after ipmitool got nothing sensible back, to tell the operator what is at the address:
 // nothing (ICMP port unreachable), something that is not a BMC, a BMC that will not open an
-// IPMI session, or silence. node:dgram is loaded here, on the failure path only.
+// IPMI session, or silence. node:dgram is imported statically: it costs about 0.4 ms, and a
+// dynamic import() of a builtin does not work inside the bundles' vm.Script loader.
+import { createSocket } from 'node:dgram';
 
 export interface ProbeResult { kind: 'refused' | 'rmcp' | 'garbage' | 'silent' | 'error'; detail?: string }
 
@@ -15,9 +17,8 @@ export function isRmcp(m: Buffer): boolean {
 
 export async function probeRmcp(host: string, port: number, timeoutMs: number, signal?: AbortSignal): Promise<ProbeResult> {
   if (timeoutMs <= 0) return { kind: 'silent' };
-  const dgram = await import('node:dgram');
   return new Promise<ProbeResult>((resolve) => {
-    const sock = dgram.createSocket(host.includes(':') ? 'udp6' : 'udp4');
+    const sock = createSocket(host.includes(':') ? 'udp6' : 'udp4');
     let done = false;
     const finish = (r: ProbeResult) => {
       if (done) return;

@@ -5,7 +5,7 @@ import type { RunResult, Runner } from '../../../lib/exec.ts';
 import { typeOptions, parseStdin } from '../../../lib/fence/parse.ts';
 import { ipmiOptions } from '../../../fence/ipmi/options.ts';
 import {
-  ipmitoolArgs, ipmitoolEnv, ipmitoolDevice, kgForEnvironment, readIpmitool, type IpmiValues,
+  ipmitoolArgs, ipmitoolEnv, ipmitoolRetries, ipmitoolDevice, kgForEnvironment, readIpmitool, type IpmiValues,
 } from '../../../fence/ipmi/ipmitool.ts';
 import { isRmcp } from '../../../fence/ipmi/probe.ts';
 import { memoryLogger } from '../../../lib/log.ts';
@@ -16,9 +16,20 @@ const base = 'ip=198.51.100.7\nusername=admin\npassword=Pw-1\n';
 
 test('arguments: fence_ipmilan\'s command minus the password, plus -E and -v', () => {
   assert.deepEqual(ipmitoolArgs(values(base), 'status'),
-    ['-I', 'lan', '-H', '198.51.100.7', '-p', '623', '-U', 'admin', '-E', '-L', 'ADMINISTRATOR', '-N', '2', '-v', 'chassis', 'power', 'status']);
+    ['-I', 'lan', '-H', '198.51.100.7', '-p', '623', '-U', 'admin', '-E', '-L', 'ADMINISTRATOR', '-N', '2', '-R', '3', '-v', 'chassis', 'power', 'status']);
   assert.deepEqual(ipmitoolArgs(values(`${base}lanplus=1\nipport=6230\nauth=md5\ntarget=0x72\nprivlvl=operator\nipmitool_timeout=1`), 'off'),
-    ['-I', 'lanplus', '-H', '198.51.100.7', '-p', '6230', '-t', '0x72', '-U', 'admin', '-A', 'MD5', '-E', '-C', '3', '-L', 'OPERATOR', '-N', '1', '-v', 'chassis', 'power', 'off']);
+    ['-I', 'lanplus', '-H', '198.51.100.7', '-p', '6230', '-t', '0x72', '-U', 'admin', '-A', 'MD5', '-E', '-C', '3', '-L', 'OPERATOR', '-N', '1', '-R', '2', '-v', 'chassis', 'power', 'off']);
+});
+
+test('retries: ipmitool gives up by itself inside the budget', () => {
+  // lan: N s per try; lanplus: 2(N + n - 1) s for the n-th try (ipmitool 1.8.19)
+  assert.equal(ipmitoolRetries(false, 2, 8000), 3);
+  assert.equal(ipmitoolRetries(false, 1, 8000), 7);
+  assert.equal(ipmitoolRetries(true, 2, 8000), 1);
+  assert.equal(ipmitoolRetries(true, 1, 8000), 2);
+  assert.equal(ipmitoolRetries(true, 1, 20000), 3);
+  assert.equal(ipmitoolRetries(false, 2, 2400), 1, 'never below 1');
+  assert.equal(ipmitoolRetries(false, 1, 60000), 10, 'capped');
 });
 
 test('cipher: 3 by default with lanplus, never with lan, omitted for auto', () => {
