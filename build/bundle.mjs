@@ -7,11 +7,12 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync
 import { createHash } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { mysqlBundleStubs } from '../lib/mysql/bundle-stubs.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const ENTRIES = [
   { src: 'agents/vip/main.ts', out: 'dist/resource.d/vigil/vip' },
-  { src: 'agents/mysql/main.ts', out: 'dist/resource.d/vigil/mysql' },
+  { src: 'agents/mysql/main.ts', out: 'dist/resource.d/vigil/mysql', plugins: [mysqlBundleStubs] },
   { src: 'fence/ipmi/main.ts', out: 'dist/sbin/fence_ipmi' },
   { src: 'fence/ssh/main.ts', out: 'dist/sbin/fence_ssh' },
 ];
@@ -40,6 +41,7 @@ for (const e of ENTRIES) {
     // Optional native accelerators of ssh2 and mysql2; both fall back to pure JS.
     external: ['cpu-features', './crypto/build/Release/sshcrypto.node', 'pg-native'],
     logLevel: 'warning',
+    plugins: e.plugins ?? [],
   });
   const code = result.outputFiles[0].text;
   // One file: the loader (build/loader.cjs, which keeps V8's code cache) with the bundle inside it.
