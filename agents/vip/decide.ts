@@ -1,6 +1,6 @@
 // Pure decisions of the vip agent: where the address goes, what the kernel's state means, which
 // address local connections should use. Inputs are parsed `ip -j` output; no I/O.
-import { canonicalIp, inPrefix, ipFamily, maxPrefix, parsePrefix, sameIp, type Family } from '../../lib/net/addr.ts';
+import { canonicalIp, inPrefix, ipBytes, ipFamily, maxPrefix, parsePrefix, sameIp, type Family } from '../../lib/net/addr.ts';
 import type { AddrInfo, Iface, Route } from '../../lib/net/ip.ts';
 
 export interface Placement { family: Family; ip: string; prefix: number; nic: string }
@@ -112,4 +112,39 @@ export function duplicateReason(ip: string, nic: string, holders: readonly strin
   return when === 'start'
     ? `${ip} is already in use on ${nic}: ${who} answered the duplicate probe; not taking it (find and stop the other holder)`
     : `split brain: ${ip} is also held by ${who} on ${nic}`;
+}
+
+/** The subset of os.networkInterfaces() we read. */
+export interface OsAddress { address: string; family: string | number; mac: string; cidr: string | null }
+
+// Address flags in /proc/net/if_inet6 (include/uapi/linux/if_addr.h).
+const IFA_F_DADFAILED = 0x08;
+const IFA_F_TENTATIVE = 0x40;
+
+/**
+ * Fast path of monitor: libuv's getifaddrs() lists only interfaces that are UP and RUNNING, so the
+ * VIP found there on the right interface is usable, unless (IPv6) the kernel still runs DAD on it or
+ * DAD failed, which /proc/net/if_inet6 says. Returns undefined when only the slow path (ip -j) can
+ * tell: absent here may be absent, or held on an interface that is down.
+ */
+export function runningFromInterfaces(
+  nics: Record<string, OsAddress[] | undefined>, ip: string, nic: string | undefined, ifInet6: string,
+): { ifname: string; mac: string } | undefined {
+  for (const [ifname, addrs] of Object.entries(nics)) {
+    if (nic !== undefined && ifname !== nic) continue;
+    const a = (addrs ?? []).find((x) => sameIp(x.address, ip));
+    if (!a) continue;
+    if (ipFamily(ip) === 6) {
+      const hex = ipBytesHex(ip);
+      const line = ifInet6.split('\n').find((l) => l.startsWith(hex) && l.trim().endsWith(` ${ifname}`));
+      const flags = line ? parseInt(line.trim().split(/\s+/)[4] ?? '0', 16) : NaN;
+      if (!Number.isFinite(flags) || flags & (IFA_F_TENTATIVE | IFA_F_DADFAILED)) return undefined;
+    }
+    return { ifname, mac: a.mac };
+  }
+  return undefined;
+}
+
+function ipBytesHex(ip: string): string {
+  return ipBytes(ip).map((b) => b.toString(16).padStart(2, '0')).join('');
 }

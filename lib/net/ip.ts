@@ -101,6 +101,7 @@ export class IpTool {
   /** Delete every `local <ip>` route in table local; returns how many were removed. */
   async deleteLocalRoutes(family: Family, ip: string): Promise<number> {
     let n = 0;
+    // Normally there is none or one; a few rounds in case a failed earlier stop left duplicates.
     for (let i = 0; i < 4; i++) {
       const r = await this.exec(this.ipPath, [`-${family}`, 'route', 'del', 'table', 'local', 'local', ip], 'removing the local route');
       if (r.code !== 0) break;

@@ -26,7 +26,7 @@ before(() => {
   requireRoot('the vip integration tests');
   requireCommands(['ip', 'arping', 'ss', 'ndisc6', 'ocf-tester'], 'iproute2 iputils-arping ndisc6 resource-agents');
   net.create();
-  for (const i of [1, 2, 3]) net.addHost({ name: `h${i}`, index: i, v4: [`192.0.2.${i}/24`], v6: [`2001:db8::${i}/64`] });
+  for (const i of [1, 2, 3, 4]) net.addHost({ name: `h${i}`, index: i, v4: [`192.0.2.${i}/24`], v6: [`2001:db8::${i}/64`] });
 });
 after(() => net.destroy());
 
@@ -46,6 +46,21 @@ describe('lifecycle', () => {
     assert.doesNotMatch(addrs('h1'), /192\.0\.2\.50/);
     assert.equal(agent('h1', 'stop', p).code, 0);
     assert.equal(agent('h1', 'monitor', p).code, 7);
+  });
+  test('an address on an interface that went down is a failure, not "stopped"', () => {
+    // On a host of its own: taking a link down also drops its IPv6 routes.
+    const q = { ip: '192.0.2.53' };
+    assert.equal(agent('h4', 'start', q).code, 0);
+    net.exec('h4', 'ip', ['link', 'set', 'eth0', 'down']);
+    try {
+      const m = agent('h4', 'monitor', q, { OCF_RESKEY_CRM_meta_interval: '10000' });
+      assert.equal(m.code, 1);
+      assert.match(reason(m), /192\.0\.2\.53 is on eth0 but the interface is down/);
+    } finally {
+      net.exec('h4', 'ip', ['link', 'set', 'eth0', 'up']);
+      assert.equal(agent('h4', 'stop', q).code, 0);
+    }
+    assert.equal(agent('h4', 'monitor', q).code, 7);
   });
   test('nic and prefix are derived from the connected route', () => {
     assert.equal(agent('h1', 'start', { ip: '192.0.2.51' }).code, 0);

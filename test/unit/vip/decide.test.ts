@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chooseLocalSource, permanentAddress, resolvePlacement, vipStatus } from '../../../agents/vip/decide.ts';
+import { chooseLocalSource, permanentAddress, resolvePlacement, runningFromInterfaces, vipStatus } from '../../../agents/vip/decide.ts';
 import type { Iface, Route } from '../../../lib/net/ip.ts';
 import { parseProbeMacs } from '../../../lib/net/probe.ts';
 
@@ -75,4 +75,24 @@ test('probe output parsing (arping and ndisc6)', () => {
   const nd = 'Soliciting 2001:db8::100 (2001:db8::100) on eth0...\nTarget link-layer address: 02:00:00:00:00:02\n from 2001:db8::100\n';
   assert.deepEqual(parseProbeMacs(nd), ['02:00:00:00:00:02']);
   assert.deepEqual(parseProbeMacs('Timed out.\nNo response.\n'), []);
+});
+
+test('monitor fast path: found on an up interface, IPv6 only when DAD is done', () => {
+  const nics = {
+    lo: [{ address: '127.0.0.1', family: 'IPv4', mac: '00:00:00:00:00:00', cidr: '127.0.0.1/8' }],
+    eth0: [
+      { address: '192.0.2.1', family: 'IPv4', mac: '02:00:00:00:00:01', cidr: '192.0.2.1/24' },
+      { address: '192.0.2.10', family: 'IPv4', mac: '02:00:00:00:00:01', cidr: '192.0.2.10/24' },
+      { address: '2001:db8::10', family: 'IPv6', mac: '02:00:00:00:00:01', cidr: '2001:db8::10/64' },
+    ],
+  };
+  const inet6 = (flags: string) => `20010db8000000000000000000000010 02 40 00 ${flags}     eth0\n`;
+  assert.deepEqual(runningFromInterfaces(nics, '192.0.2.10', 'eth0', ''), { ifname: 'eth0', mac: '02:00:00:00:00:01' });
+  assert.deepEqual(runningFromInterfaces(nics, '192.0.2.10', undefined, ''), { ifname: 'eth0', mac: '02:00:00:00:00:01' });
+  assert.equal(runningFromInterfaces(nics, '192.0.2.10', 'eth1', ''), undefined, 'wrong nic: slow path decides');
+  assert.equal(runningFromInterfaces(nics, '192.0.2.11', 'eth0', ''), undefined);
+  assert.ok(runningFromInterfaces(nics, '2001:DB8::10', 'eth0', inet6('80')));
+  assert.equal(runningFromInterfaces(nics, '2001:db8::10', 'eth0', inet6('c0')), undefined, 'tentative');
+  assert.equal(runningFromInterfaces(nics, '2001:db8::10', 'eth0', inet6('c8')), undefined, 'dadfailed');
+  assert.equal(runningFromInterfaces(nics, '2001:db8::10', 'eth0', ''), undefined, 'no flags known');
 });
