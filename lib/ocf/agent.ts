@@ -9,6 +9,7 @@ import { parseParams, type ParamProblem, type ParamTable, type ParamValues } fro
 import { metadataXml, type ActionSpec } from './metadata.ts';
 import { parseNotify, type NotifyEvent } from './notify.ts';
 import { helpText } from './help.ts';
+import { ocfManPage } from './man.ts';
 
 export interface AgentContext<T extends ParamTable> {
   action: string;
@@ -84,6 +85,7 @@ export async function executeAgent<T extends ParamTable>(
 ): Promise<RunOutcome> {
   const action = argv[0] ?? '';
   if (action === 'meta-data' || action === 'metadata') return { code: OCF.SUCCESS, stdout: metadataXml(describeAgent(d)) };
+  if (action === 'manpage') return { code: OCF.SUCCESS, stdout: ocfManPage(describeAgent(d), 'vigil', d.examples) };
   if (action === 'usage' || action === 'help' || action === '--help' || action === '-h') {
     return { code: OCF.SUCCESS, stdout: helpText(d) };
   }
