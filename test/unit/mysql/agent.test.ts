@@ -105,3 +105,12 @@ test('meta-data does not load mysql2 (start-up cost)', async () => {
   assert.equal(r.status, 0, r.stderr);
   assert.equal(r.stdout.trim().split('\n').at(-1), '[]');
 });
+
+test('meta-data matches test/golden/mysql.xml (UPDATE_GOLDEN=1 rewrites it; review the diff)', async () => {
+  const { writeFileSync, readFileSync } = await import('node:fs');
+  const golden = new URL('../../golden/mysql.xml', import.meta.url).pathname;
+  const { log } = memoryLogger();
+  const xml = (await executeAgent(agent, ['meta-data'], {}, log)).stdout!;
+  if (process.env.UPDATE_GOLDEN === '1') writeFileSync(golden, xml);
+  assert.equal(xml, readFileSync(golden, 'utf8'));
+});
