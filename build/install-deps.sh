@@ -7,7 +7,7 @@ PKGS=(
   iproute2 iputils-arping ndisc6 libxml2-utils procps psmisc
   pacemaker pacemaker-cli-utils corosync pcs resource-agents fence-agents
   mariadb-server mariadb-client openipmi ipmitool openssh-server openssh-client
-  rpm rpmlint dpkg-dev man-db
+  rpm rpmlint dpkg-dev cpio man-db
 )
 missing=()
 for p in "${PKGS[@]}"; do
