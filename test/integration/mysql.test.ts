@@ -208,6 +208,8 @@ describe('ocf:vigil:mysql with three MariaDB servers', { timeout: 600_000 }, () 
     // Without the role hint too: the agent remembers it promoted this instance.
     assert.equal((await c.agent(n2, 'monitor', { OCF_RESKEY_CRM_meta_interval: '5000' })).code, 9);
     assert.equal((await c.agent(n2, 'monitor')).code, 7);
+    // The operation's role, when Pacemaker passes it, wins over what the agent remembers.
+    assert.equal((await c.agent(n2, 'monitor', { ...RECURRING, OCF_RESKEY_CRM_meta_role: 'Unpromoted' })).code, 7);
     await ok(n2, 'demote');
     await ok(n2, 'stop');
     c.setPromoted(undefined);

@@ -10,9 +10,16 @@ import { findServer } from '../../../lib/mysql/server.ts';
 import { loadState, openLocal, publish, saveState, type Ctx, type LocalSession } from '../context.ts';
 import { assess, readState, readStatus } from '../replication.ts';
 
+/**
+ * Is this instance promoted as far as Pacemaker is concerned? The role of the recurring monitor
+ * operation says so when Pacemaker passes it; otherwise what promote/demote (and the last probe)
+ * recorded.
+ */
 function believedPromoted(ctx: Ctx, promotedMarker: boolean | undefined): boolean {
   const role = ctx.meta('role');
-  return promotedMarker === true || role === 'Promoted' || role === 'Master';
+  if (role === 'Promoted' || role === 'Master') return true;
+  if (role === 'Unpromoted' || role === 'Slave') return false;
+  return promotedMarker === true;
 }
 
 async function readTestTable(ctx: Ctx, s: LocalSession): Promise<void> {
@@ -50,7 +57,8 @@ export async function monitor(ctx: Ctx): Promise<OcfCode> {
             : new OcfError(OCF.ERR_GENERIC, `cannot read ${p.test_table}: ${(e as Error).message}`);
         }
       }
-      if (ctx.isProbe && !st.promoted) saveState(ctx, { ...st, promoted: true }); // Pacemaker now knows it as promoted
+      // What a probe reports is what Pacemaker will believe: keep the marker in step.
+      if (ctx.isProbe && !st.promoted) saveState(ctx, { ...st, promoted: true });
       if (!promoted && !ctx.isProbe) ctx.log.error('the server is writable but this instance is not promoted');
       if (promoted) await publish(ctx, { score: scoreValue(PRIMARY_SCORE), grade: 'OK', lag: '0' });
       return OCF.RUNNING_PROMOTED;
@@ -58,7 +66,8 @@ export async function monitor(ctx: Ctx): Promise<OcfCode> {
     if (promoted) throw brokenPrimary('the server is read-only');
     const status = await readStatus(s);
     const r = assess(ctx, status, st.pendingSince);
-    if (r.pendingSince !== st.pendingSince) saveState(ctx, { ...st, pendingSince: r.pendingSince });
+    const wasPromoted = ctx.isProbe && st.promoted === true;
+    if (r.pendingSince !== st.pendingSince || wasPromoted) saveState(ctx, { ...st, promoted: false, pendingSince: r.pendingSince });
     if (r.a.grade !== 'OK') ctx.log.info(`replica graded ${r.a.grade}: ${r.a.reasons.join('; ')}`);
     if (ctx.checkLevel >= 10) {
       try { await readTestTable(ctx, s); } catch (e) {
