@@ -71,8 +71,12 @@ export async function sqlAs(socket: string, user: string, password: string, q: s
   } finally { c.destroy(); }
 }
 
-/** The template datadir, initialised once per machine and MariaDB version. */
-async function template(): Promise<string> {
+/**
+ * The template datadir, initialised once per machine and MariaDB version: the replication
+ * account (REPL_USER), an application account (APP_USER) and the vigiltest schema. Copy it (cp -a,
+ * then chown to mysql) for each server; the lab does the same for its nodes.
+ */
+export async function mariadbTemplate(): Promise<string> {
   const out = (await must(MARIADBD, ['--version'])).stdout;
   const ver = (/Ver\s+(\d+\.\d+\.\d+)/.exec(out)?.[1] ?? 'x').replace(/[^0-9.]/g, '');
   // Short: unix socket paths are limited to 107 bytes.
@@ -113,6 +117,16 @@ async function template(): Promise<string> {
   return data;
 }
 
+/** An option file for one replicated server (the settings of the lab notes, small buffers). */
+export function mariadbConfig(o: { serverId: number; reportHost: string; bindAddress: string; logError: string }): string {
+  return [
+    '[mysqld]', `server_id=${o.serverId}`, `report_host=${o.reportHost}`, `bind_address=${o.bindAddress}`, 'skip_name_resolve=ON',
+    'log_bin=mysql-bin', 'log_slave_updates=ON', 'binlog_format=ROW', 'relay_log=relay-bin', 'relay_log_recovery=ON',
+    'gtid_strict_mode=ON', 'innodb_buffer_pool_size=16M', 'performance_schema=OFF', 'sync_binlog=1',
+    'innodb_flush_log_at_trx_commit=1', `log_error=${o.logError}`, '',
+  ].join('\n');
+}
+
 export interface ClusterOptions {
   nodes?: number;
   basePort?: number;
@@ -134,7 +148,7 @@ export class MariaCluster {
   static async create(opts: ClusterOptions = {}): Promise<MariaCluster> {
     const why = requirements();
     if (why) throw new Error(why);
-    const tpl = await template();
+    const tpl = await mariadbTemplate();
     const dir = mkdtempSync(join(tmpdir(), 'vigil-mysql-it-'));
     chmodSync(dir, 0o755); // the servers run as mysql and must traverse it
     const c = new MariaCluster(dir, opts);
@@ -150,12 +164,7 @@ export class MariaCluster {
       };
       mkdirSync(nd, { recursive: true });
       cpSync(tpl, node.datadir, { recursive: true });
-      writeFileSync(node.config, [
-        '[mysqld]', `server_id=${i}`, `report_host=n${i}`, 'bind_address=127.0.0.1', 'skip_name_resolve=ON',
-        'log_bin=mysql-bin', 'log_slave_updates=ON', 'binlog_format=ROW', 'relay_log=relay-bin', 'relay_log_recovery=ON',
-        'gtid_strict_mode=ON', 'innodb_buffer_pool_size=16M', 'performance_schema=OFF', 'sync_binlog=1',
-        `log_error=${join(nd, 'mysqld.err')}`, '',
-      ].join('\n'));
+      writeFileSync(node.config, mariadbConfig({ serverId: i, reportHost: `n${i}`, bindAddress: '127.0.0.1', logError: join(nd, 'mysqld.err') }));
       c.nodes.push(node);
     }
     await must('chown', ['-R', `${SERVER_USER}:${SERVER_USER}`, ...c.nodes.map((x) => x.datadir)]);
