@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { run, describeResult, type RunResult } from '../../../lib/exec.ts';
 import { Deadline, pollUntil, sleep } from '../../../lib/deadline.ts';
 import {
-  CLIENT, CLUSTER_PROPERTIES, DEFAULT_LAB_DIR, DEFAULTS, DISK_LAYOUT, IPMI_EMU, LAB_BIN, NODE_PATH, REPO_ROOT,
+  CLIENT, CLUSTER_PROPERTIES, PROBE_SOURCES, DEFAULT_LAB_DIR, DEFAULTS, DISK_LAYOUT, IPMI_EMU, LAB_BIN, NODE_PATH, REPO_ROOT,
   alertXml, allNetns, baseMounts, clientNetns, configProblems, corosyncConf, hostsText, ipmiLanConf,
   mountsText, nodeConfText, nodeNames, nodePlan, paths, switchNetns,
   type LabConfig, type LinkName, type MountStep, type NodePlan,
@@ -297,6 +297,7 @@ export class Lab {
     if ((await this.ip(['-n', ns, 'link', 'show', 'eth0'])).code === 0) return;
     await this.plug('lan', CLIENT.port, ns, 'eth0', CLIENT.mac);
     must(await this.ip(['-n', ns, 'addr', 'add', `${CLIENT.ip}/24`, 'dev', 'eth0']));
+    for (const a of PROBE_SOURCES) must(await this.ip(['-n', ns, 'addr', 'add', `${a}/24`, 'dev', 'eth0']));
     must(await this.ip(['-n', ns, 'link', 'set', 'eth0', 'up']));
   }
 
@@ -433,6 +434,15 @@ export class Lab {
     if (opts.wait) { await this.boot(node, { postDelayMs: this.config.postDelayMs }); return; }
     const np = this.p.node(node);
     must(await this.daemon(np.bootPid, join(np.logDir, 'power.log'), [join(REPO_ROOT, 'test', 'lab', 'lab'), 'boot', node, '--post']));
+  }
+
+  /** What the node's BMC did to its power (bin/chassis logs every request with epoch ms). */
+  powerEvents(node: string, since = 0): Array<{ t: number; power: 'on' | 'off' }> {
+    let text = '';
+    try { text = readFileSync(join(this.p.node(node).logDir, 'power.log'), 'utf8'); } catch { return []; }
+    return [...text.matchAll(/^(\d{13}) chassis: power (on|off)$/gm)]
+      .map((m) => ({ t: Number(m[1]), power: m[2] as 'on' | 'off' }))
+      .filter((e) => e.t >= since);
   }
 
   async powerCycle(node: string): Promise<void> {

@@ -2,7 +2,7 @@
 // functions of the lab's configuration. Nothing here touches the system, so the whole layout can
 // be read (and unit-tested) in one place.
 //
-//   node LAN   192.0.2.0/24      nodes .11-.18, VIPs .100-.199, client .200
+//   node LAN   192.0.2.0/24      nodes .11-.18, VIPs .100-.199, client .200 (+ probe sources .201-.216)
 //   mgmt LAN   198.51.100.0/24   nodes .11-.18 (to reach BMCs), BMCs .101-.108
 //   switch     named netns <prefix>-sw with bridges `lan` and `mgmt`, no link to the host
 //   BMCs       named netns <prefix>-bmc<i>, one ipmi_sim each on UDP 623
@@ -119,6 +119,12 @@ export function nodePlan(c: Pick<LabConfig, 'prefix' | 'nodes'>, name: string): 
 }
 
 export const CLIENT = { ip: '192.0.2.200', mac: '02:00:c0:00:02:c8', port: 'client' } as const;
+/**
+ * Extra client addresses, one per concurrent ARP probe of the sampler: every arping on the
+ * interface sees every ARP reply to the client's MAC, and only the target address (our source)
+ * tells whose probe a reply answers.
+ */
+export const PROBE_SOURCES: readonly string[] = Array.from({ length: 16 }, (_, i) => `192.0.2.${201 + i}`);
 /** The first address of the VIP range; scenarios use VIP_BASE, VIP_BASE+1, ... */
 export const VIP_BASE = '192.0.2.100';
 

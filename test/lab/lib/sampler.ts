@@ -7,10 +7,13 @@
 // short-lived arping (`-b -c 2 -w 1 -i 2`): exactly one broadcast probe (the next one would be due
 // after the deadline), then up to 1 s for replies, which come within a millisecond from every
 // holder. Only "Unicast reply" lines count: they answer our probe, while gratuitous announcements
-// of a new holder arrive as broadcasts and would blur two moments into one sample.
+// of a new holder arrive as broadcasts and would blur two moments into one sample. Concurrent
+// probes use different source addresses (PROBE_SOURCES): every arping on the interface sees every
+// reply to the client's MAC, and arping keeps only those addressed to its own source.
 import { run } from '../../../lib/exec.ts';
 import { sleep } from '../../../lib/deadline.ts';
 import type { Lab } from './lab.ts';
+import { PROBE_SOURCES } from './plan.ts';
 
 export interface Sample {
   /** ms since the epoch at which the tick started (both views describe this moment). */
@@ -43,6 +46,7 @@ export class VipSampler {
   private loop?: Promise<void>;
   private pending = new Set<Promise<void>>();
   private readonly macs: Map<string, string>;
+  private ticks = 0;
 
   constructor(private readonly lab: Lab, readonly vip: string, readonly everyMs = 100) {
     this.macs = new Map(lab.nodes.map((n) => [lab.plan(n).lanMac.toLowerCase(), n]));
@@ -78,8 +82,9 @@ export class VipSampler {
       const r = await run('nsenter', [`--net=/proc/${pid}/ns/net`, 'ip', '-o', 'addr', 'show'], { timeoutMs: 2000 });
       return r.code === 0 && holdsAddress(r.stdout, this.vip) ? n : undefined;
     });
+    const source = PROBE_SOURCES[this.ticks++ % PROBE_SOURCES.length]!;
     const arp = run('nsenter', [`--net=/run/netns/${this.lab.config.prefix}-client`, 'arping', '-b', '-c', '2', '-w', '1', '-i', '2',
-      '-I', 'eth0', this.vip], { timeoutMs: 3000 });
+      '-s', source, '-I', 'eth0', this.vip], { timeoutMs: 3000 });
     const holders = (await Promise.all(views)).filter((x): x is string => !!x);
     this.samples.push({ t, holders, arp: parseArping((await arp).stdout, this.macs) });
   }

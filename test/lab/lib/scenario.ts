@@ -83,6 +83,8 @@ export async function createVip(lab: Lab, stack: Stack, o: VipOptions = {}): Pro
     await lab.pcs(node, args);
   }
   const st = await waitStatus(lab, `${id} started`, (s) => runningOn(s, id).length === 1, 60_000);
+  // The preference only placed it: drop it, so the VIP stays wherever the cluster moves it next.
+  if (o.on) await lab.pcs(node, ['constraint', 'remove', `location-${id}-${o.on}-100`]);
   return runningOn(st, id)[0]!;
 }
 
