@@ -25,7 +25,10 @@
     try { fs.mkdirSync(dir, { recursive: true, mode: 0o700 }); } catch { /* read-only system: no cache */ }
   }
   const usable = dir && process.env.VIGIL_CACHE_DIR !== 'off' && safeDir(dir);
-  const file = usable ? `${dir}/${__VIGIL_NAME__}-${__VIGIL_HASH__}-${process.version}-${process.arch}.cache` : undefined;
+  // V8 caches what a run compiled, so a cache made by meta-data would lack everything a monitor
+  // loads (mysql2, ssh2): documentation actions keep a cache of their own.
+  const doc = process.argv.slice(2).some((a) => /^(-o|--action=)?(meta-?data|manpage|usage|help|--help|-h)$/.test(a));
+  const file = usable ? `${dir}/${__VIGIL_NAME__}-${__VIGIL_HASH__}-${doc ? 'doc' : 'run'}-${process.version}-${process.arch}.cache` : undefined;
   let cachedData;
   if (file) {
     try {
