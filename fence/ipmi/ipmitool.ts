@@ -8,6 +8,8 @@
 // ipmitool always runs with -v: at that level it prints the step it reached (session open,
 // RAKP errors) without packet dumps or session keys, which is what tells "no answer" from
 // "login refused" from "logged in but the command got no answer".
+import { mkdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { RunResult, Runner } from '../../lib/exec.ts';
 import type { FenceValues } from '../../lib/fence/options.ts';
 import { FenceError, type FenceErrorKind } from '../../lib/fence/errors.ts';
@@ -58,9 +60,56 @@ export function ipmitoolArgs(o: IpmiValues, command: ChassisCommand, budgetMs = 
   return a;
 }
 
-export function ipmitoolEnv(o: IpmiValues): Record<string, string | undefined> {
+/**
+ * ipmitool (1.8.19) parses IANA's 4.7 MB enterprise-numbers.txt on every start to name vendors,
+ * which chassis power commands never print: two thirds of its run time against a BMC on the same
+ * LAN. It reads $HOME/.local/usr/share/misc/enterprise-numbers.txt first, so we give it a HOME
+ * holding a one-entry registry. Only in a directory we own that nobody else can write (a planted
+ * registry would be parsed by ipmitool running as root); anywhere else, or if anything fails,
+ * ipmitool keeps the system registry. VIGIL_IPMITOOL_HOME=off disables this, =<dir> moves it.
+ */
+export const MINIMAL_REGISTRY = 'PRIVATE ENTERPRISE NUMBERS\n\n(vigil fence_ipmi: names are not needed for chassis power)\n\n'
+  + 'Decimal\n| Organization\n| | Contact\n| | | Email\n| | | |\n0\n  Reserved\n    Internet Assigned Numbers Authority\n      iana&iana.org\n';
+
+/** Write the minimal registry under `base` and check ownership; `base` if ipmitool may use it. */
+export function prepareIpmitoolHome(base: string): string | undefined {
+  const uid = typeof process.getuid === 'function' ? process.getuid() : -1;
+  try {
+    const dir = join(base, '.local/usr/share/misc');
+    const file = join(dir, 'enterprise-numbers.txt');
+    const ours = (p: string) => { const st = statSync(p); return st.uid === uid && (st.mode & 0o022) === 0; };
+    let fresh = false;
+    try { fresh = statSync(file).size === Buffer.byteLength(MINIMAL_REGISTRY) && ours(file); } catch { /* first use */ }
+    if (!fresh) {
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      const tmp = `${file}.${process.pid}.tmp`;
+      writeFileSync(tmp, MINIMAL_REGISTRY, { mode: 0o644 });
+      renameSync(tmp, file);
+    }
+    // Every directory ipmitool walks through below `base` must be ours and closed to others.
+    for (let p = dir; p.length >= base.length; p = join(p, '..')) if (!ours(p)) return undefined;
+    return ours(file) ? base : undefined;
+  } catch {
+    return undefined; // read-only or foreign: the system registry it is
+  }
+}
+
+let homeCache: { home?: string } | undefined;
+export function ipmitoolHome(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (!homeCache) {
+    const setting = env.VIGIL_IPMITOOL_HOME;
+    const root = typeof process.getuid === 'function' && process.getuid() === 0;
+    const base = setting === 'off' ? undefined
+      : setting || (root ? '/run/vigil/ipmitool' : env.XDG_RUNTIME_DIR ? `${env.XDG_RUNTIME_DIR}/vigil/ipmitool` : undefined);
+    homeCache = { home: base ? prepareIpmitoolHome(base) : undefined };
+  }
+  return homeCache.home;
+}
+
+export function ipmitoolEnv(o: IpmiValues, home?: string): Record<string, string | undefined> {
   const kg = o.hexadecimal_kg ? kgForEnvironment(o.hexadecimal_kg) : undefined;
   return {
+    ...(home ? { HOME: home } : {}),
     // Always set, even empty: with -E and no variable ipmitool would prompt on the terminal.
     IPMI_PASSWORD: o.password ?? '',
     // ipmitool prefers this one; an inherited value must not override ours.
@@ -157,7 +206,7 @@ export function ipmitoolDevice(o: IpmiValues, runner: Runner): FenceDevice {
     const args = ipmitoolArgs(o, command, budget - probeMs);
     c.log.debug(`running ${o.ipmitool_path} ${args.join(' ')} (password in IPMI_PASSWORD)`);
     const r = await runner(o.ipmitool_path, args, {
-      timeoutMs: budget - probeMs, signal: c.signal, env: ipmitoolEnv(o),
+      timeoutMs: budget - probeMs, signal: c.signal, env: ipmitoolEnv(o, ipmitoolHome()),
       secrets: [o.password, o.hexadecimal_kg].filter((s): s is string => !!s),
     });
     c.log.debug(`ipmitool exit ${r.code ?? r.signal ?? 'none'} after ${r.durationMs} ms; stdout: ${r.stdout.trim()}; stderr: ${r.stderr.trim().replace(/\n/g, ' | ')}`);

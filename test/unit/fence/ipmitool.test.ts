@@ -5,9 +5,12 @@ import type { RunResult, Runner } from '../../../lib/exec.ts';
 import { typeOptions, parseStdin } from '../../../lib/fence/parse.ts';
 import { ipmiOptions } from '../../../fence/ipmi/options.ts';
 import {
-  ipmitoolArgs, ipmitoolEnv, ipmitoolRetries, ipmitoolDevice, kgForEnvironment, readIpmitool, type IpmiValues,
+  ipmitoolArgs, ipmitoolEnv, ipmitoolRetries, prepareIpmitoolHome, MINIMAL_REGISTRY, ipmitoolDevice, kgForEnvironment, readIpmitool, type IpmiValues,
 } from '../../../fence/ipmi/ipmitool.ts';
 import { isRmcp } from '../../../fence/ipmi/probe.ts';
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { memoryLogger } from '../../../lib/log.ts';
 import { FenceError } from '../../../lib/fence/errors.ts';
 
@@ -58,6 +61,20 @@ test('environment: empty password still set (no prompt), inherited IPMITOOL_PASS
   assert.equal(env.IPMI_PASSWORD, '');
   assert.ok('IPMITOOL_PASSWORD' in env && env.IPMITOOL_PASSWORD === undefined);
   assert.equal(env.LC_ALL, 'C');
+});
+
+test('ipmitool HOME with a one-entry IANA registry: only in a directory nobody else can write', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fi-home-'));
+  try {
+    const base = join(dir, 'ipmitool');
+    assert.equal(prepareIpmitoolHome(base), base);
+    assert.equal(readFileSync(join(base, '.local/usr/share/misc/enterprise-numbers.txt'), 'utf8'), MINIMAL_REGISTRY);
+    assert.equal(prepareIpmitoolHome(base), base, 'second use: file already there');
+    assert.equal(ipmitoolEnv(values('ip=198.51.100.7'), base).HOME, base);
+    assert.ok(!('HOME' in ipmitoolEnv(values('ip=198.51.100.7'), undefined)), 'no HOME override without a safe directory');
+    chmodSync(join(base, '.local'), 0o777);
+    assert.equal(prepareIpmitoolHome(base), undefined, 'a world-writable directory on the way is refused');
+  } finally { rmSync(dir, { recursive: true, force: true }); }
 });
 
 test('Kg key: printable keys go through IPMI_KGKEY with -K, others fall back to -y', () => {
