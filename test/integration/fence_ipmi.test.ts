@@ -2,7 +2,7 @@
 // 127.0.51.x (ports 1623x), run with the environment Pacemaker gives fence agents.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createSocket, type Socket } from 'node:dgram';
@@ -161,6 +161,34 @@ describe('every action, three ways (stdin, short options, long options)', () => 
     const shell = await agent([], `action=status\nip=${bmc.address}\nusername=${USER}\npassword_script=cat /etc/x | tr a b\n`);
     assert.equal(shell.code, 1);
     assert.match(shell.stderr, /password_script: "\|" would need a shell/);
+  });
+
+  test('delay: off and reboot wait at least delay seconds, status does not', async () => {
+    const opts = `ip=${bmc.address}\nipport=${bmc.port}\nusername=${USER}\npassword=${PASSWORD}\nlanplus=1\npower_wait=0\ndelay=2\n`;
+    bmc.setPower('on');
+    let t0 = Date.now();
+    const off = await agent([], `action=off\n${opts}`);
+    assert.equal(off.code, 0, off.stderr);
+    assert.ok(Date.now() - t0 >= 2000, `off took ${Date.now() - t0} ms`);
+    t0 = Date.now();
+    const st = await agent([], `action=status\n${opts}`);
+    assert.equal(st.code, 2);
+    assert.ok(Date.now() - t0 < 1500, `status took ${Date.now() - t0} ms`);
+  });
+
+  test('verbose and debug_file: every step logged, the password nowhere, the file mode 0600', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fi-dbg-'));
+    scratch.push(dir);
+    const file = join(dir, 'debug.log');
+    bmc.setPower('on');
+    const r = await agent([], `action=reboot\nip=${bmc.address}\nipport=${bmc.port}\nusername=${USER}\npassword=${PASSWORD}\nlanplus=1\npower_wait=0\nverbose=1\ndebug_file=${file}\n`);
+    assert.equal(r.code, 0, r.stderr);
+    const log = readFileSync(file, 'utf8');
+    assert.match(log, /DEBUG: running \/usr\/bin\/ipmitool -I lanplus .* -E -C 3 .*chassis power off \(password in IPMI_PASSWORD\)/);
+    assert.match(log, /power is OFF \(verified\)/);
+    assert.match(r.stderr, /DEBUG: setting power on/);
+    assert.ok(!log.includes(PASSWORD) && !r.stderr.includes(PASSWORD));
+    assert.equal(statSync(file).mode & 0o777, 0o600);
   });
 
   test('metadata from the bundle equals the golden file and validates against metadata.rng', async () => {
