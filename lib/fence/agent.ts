@@ -227,11 +227,15 @@ export async function executeFenceAgent<T extends OptionTable>(
       o.password = pw;
     }
     const device = await d.device(ctx);
-    const result = await runPowerAction({
-      action: action as EngineAction, device, timing, log, signal: deadline.signal, clock, startedAt,
-      separator: typeof o.separator === 'string' ? o.separator : ',',
-    });
-    return { code: result.code, stdout: result.lines.map((l) => `${l}\n`).join('') };
+    try {
+      const result = await runPowerAction({
+        action: action as EngineAction, device, timing, log, signal: deadline.signal, clock, startedAt,
+        separator: typeof o.separator === 'string' ? o.separator : ',',
+      });
+      return { code: result.code, stdout: result.lines.map((l) => `${l}\n`).join('') };
+    } finally {
+      try { await device.close?.(); } catch (e) { log.debug(`closing the device: ${(e as Error)?.message ?? String(e)}`); }
+    }
   } catch (e) {
     if (e instanceof FenceError) log.error(`Failed: ${e.message}`);
     else {

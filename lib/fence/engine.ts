@@ -41,6 +41,14 @@ export interface FenceDevice {
   list?(call: DeviceCall): Promise<readonly PlugEntry[]>;
   /** Proof that the device answers; defaults to getPower. */
   monitor?(call: DeviceCall): Promise<void>;
+  /**
+   * For devices that cannot be polled for "off" (fence_ssh mode=self: a node that is off cannot
+   * answer, and one that does not answer is not proven off): carry out off or reboot and prove
+   * it, or throw. Called after delay and the status read, instead of set-and-poll.
+   */
+  changeAndProve?(call: DeviceCall, action: 'off' | 'reboot'): Promise<void>;
+  /** Release connections; called once when the action is over, whatever happened. */
+  close?(): void | Promise<void>;
 }
 
 export interface EngineTiming {
@@ -178,6 +186,11 @@ export async function runPowerAction(req: EngineRequest): Promise<EngineResult> 
 
   const status = await device.getPower(call);
   log.debug(`power is ${status} before ${req.action}`);
+
+  if (device.changeAndProve && (req.action === 'reboot' || (req.action === 'off' && status !== 'off'))) {
+    await device.changeAndProve(call, req.action);
+    return { code: 0, lines: [req.action === 'off' ? 'Success: Powered OFF' : 'Success: Rebooted'] };
+  }
 
   if (req.action === 'on' || req.action === 'off') {
     if (status === req.action) return { code: 0, lines: [`Success: Already ${upper(status)}`] };
