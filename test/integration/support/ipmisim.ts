@@ -74,8 +74,12 @@ export interface IpmiSim {
 }
 
 const running = new Map<number, ChildProcess>();
+const tempDirs = new Set<string>();
 // Last line of defence: a test runner that exits with simulators still running kills them.
-process.on('exit', () => { for (const pid of running.keys()) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } } });
+process.on('exit', () => {
+  for (const pid of running.keys()) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
+  for (const d of tempDirs) { try { rmSync(d, { recursive: true, force: true }); } catch { /* best effort */ } }
+});
 
 /** Kill every simulator this process started (for `after` hooks). */
 export async function stopAllIpmiSims(): Promise<void> {
@@ -128,6 +132,7 @@ export async function startIpmiSim(o: IpmiSimOptions): Promise<IpmiSim> {
   const users = o.users ?? [{ id: 2, name: 'admin', password: 'admin-pw', privilege: 'admin' }];
   const ownDir = !o.dir;
   const dir = o.dir ?? mkdtempSync(join(tmpdir(), 'fi-ipmisim-'));
+  if (ownDir) tempDirs.add(dir);
   mkdirSync(join(dir, 'state'), { recursive: true });
   const stateFile = join(dir, 'power');
   const eventsFile = join(dir, 'events.log');
@@ -193,7 +198,7 @@ ${userLines.join('\n')}
       if (stopped) return;
       stopped = true;
       await killAndWait(pid, child);
-      if (ownDir) rmSync(dir, { recursive: true, force: true });
+      if (ownDir) { rmSync(dir, { recursive: true, force: true }); tempDirs.delete(dir); }
     },
   };
 
