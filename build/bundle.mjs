@@ -5,6 +5,7 @@
 import { build } from 'esbuild';
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
+import { isBuiltin } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { mysqlBundleStubs } from '../lib/mysql/bundle-stubs.mjs';
@@ -43,7 +44,13 @@ for (const e of ENTRIES) {
     logLevel: 'warning',
     plugins: e.plugins ?? [],
   });
-  const code = result.outputFiles[0].text;
+  // The loader runs the bundle through vm.Script, which has no loader for dynamic import():
+  // esbuild already turns import() of bundled modules into require(); do the same for Node's own
+  // modules, and refuse anything else rather than ship a bundle that fails at run time.
+  const code = result.outputFiles[0].text.replace(/\bimport\((["'])((?:node:)?[a-z_/]+)\1\)/g, (m, q, spec) =>
+    (isBuiltin(spec) ? `Promise.resolve().then(() => { const m = require(${q}${spec}${q}); return { ...m, default: m }; })` : m));
+  const left = /\bimport\((["'])[^"']+\1\)/.exec(code);
+  if (left) throw new Error(`${e.out}: dynamic ${left[0]} cannot run inside the loader; import it statically or bundle it`);
   // One file: the loader (build/loader.cjs, which keeps V8's code cache) with the bundle inside it.
   const name = e.out.split('/').pop();
   const hash = createHash('sha256').update(code).digest('hex').slice(0, 16);
