@@ -2,6 +2,7 @@
 // option table and description as the metadata.
 import { defaultText, type FenceDescription } from './metadata.ts';
 import { getoptText, type OptionSpec } from './options.ts';
+import { troff, wrapLines } from '../text.ts';
 
 export const ACTION_HELP: Readonly<Record<string, string>> = {
   on: 'Power on the machine and verify it is on.',
@@ -16,16 +17,7 @@ export const ACTION_HELP: Readonly<Record<string, string>> = {
   'validate-all': 'Check the options and the local prerequisites without contacting the device.',
 };
 
-function wrap(text: string, indent: string, width = 80): string[] {
-  const out: string[] = [];
-  let line = '';
-  for (const w of text.split(/\s+/).filter(Boolean)) {
-    if (line && indent.length + line.length + 1 + w.length > width) { out.push(indent + line); line = w; }
-    else line = line ? `${line} ${w}` : w;
-  }
-  if (line) out.push(indent + line);
-  return out;
-}
+const wrap = wrapLines;
 
 function optionText(spec: OptionSpec): string {
   const parts = [spec.shortdesc.replace(/\.?$/, '.')];
@@ -54,10 +46,7 @@ export function helpText(d: FenceDescription): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** Escape text for troff: backslashes, and a leading dot or quote that would start a request. */
-export function troff(s: string): string {
-  return s.replace(/\\/g, '\\e').replace(/-/g, '\\-').replace(/^([.'])/gm, '\\&$1');
-}
+export { troff };
 
 export function manPage(d: FenceDescription, version: string, extra: { examples?: string[]; notes?: string[] } = {}): string {
   const out: string[] = [

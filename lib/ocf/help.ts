@@ -1,22 +1,14 @@
 // Plain-text help derived from the same tables as the meta-data.
 import { paramLongdesc } from './metadata.ts';
 import type { ParamTable } from './params.ts';
+import { wrapLines } from '../text.ts';
 
 interface Describable {
   name: string; shortdesc: string; longdesc: string; params: ParamTable;
   actions: Record<string, unknown>; examples?: string[];
 }
 
-function wrap(text: string, indent: string, width = 78): string {
-  const out: string[] = [];
-  let line = '';
-  for (const w of text.split(/\s+/).filter(Boolean)) {
-    if (line && indent.length + line.length + 1 + w.length > width) { out.push(indent + line); line = w; }
-    else line = line ? `${line} ${w}` : w;
-  }
-  if (line) out.push(indent + line);
-  return out.join('\n');
-}
+const wrap = (text: string, indent: string): string => wrapLines(text, indent, 78).join('\n');
 
 export function helpText(d: Describable): string {
   const lines = [

@@ -1,6 +1,6 @@
 // The man page of an OCF agent (section 7, as ocf_<provider>_<agent>), from the same tables as the
 // meta-data; printed by the agent's `manpage` action and installed by the packages.
-import { troff } from '../fence/docs.ts';
+import { troff } from '../text.ts';
 import { paramLongdesc, type AgentDescription } from './metadata.ts';
 
 const EXIT_CODES: Array<[number, string, string]> = [
