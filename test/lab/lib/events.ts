@@ -33,18 +33,23 @@ export function parseEvents(text: string): ClusterEvent[] {
   return out.sort((a, b) => a.t - b.t);
 }
 
-/** Reads the events that arrive after the moment it was created. */
-export class EventLog {
+/** What a growing file gained since the moment this was created (for logs the lab does not rotate). */
+export class FileTail {
   private readonly offset: number;
   constructor(readonly file: string) {
     try { this.offset = statSync(file).size; } catch { this.offset = 0; }
   }
 
-  read(): ClusterEvent[] {
-    let buf: Buffer;
-    try { buf = readFileSync(this.file); } catch { return []; }
-    return parseEvents(buf.subarray(this.offset).toString('utf8'));
+  read(): string {
+    try { return readFileSync(this.file).subarray(this.offset).toString('utf8'); } catch { return ''; }
   }
+}
+
+/** Reads the events that arrive after the moment it was created. */
+export class EventLog {
+  private readonly tail: FileTail;
+  constructor(readonly file: string) { this.tail = new FileTail(file); }
+  read(): ClusterEvent[] { return parseEvents(this.tail.read()); }
 }
 
 /** A node was seen leaving the membership ("lost"), by any survivor. */
