@@ -249,7 +249,7 @@ export async function startSshNode(o: SshNodeOptions): Promise<SshNode> {
     ...(o.sshdConfig ?? []),
   ].join('\n') + '\n');
 
-  let bootId = randomUUID();
+  let bootId: string = randomUUID();
   let boots = 0;
   let power: NodePower = 'off';
   let child: ChildProcess | undefined;

@@ -56,7 +56,9 @@ const S: HostSettings = {
 };
 const timing = { delayMs: 0, powerWaitMs: 0, powerTimeoutMs: 20000, statusSleepMs: 1000, retryOn: 1, method: 'onoff' as 'onoff' | 'cycle' };
 
-async function act(action: EngineAction, c: FakeController, s: Partial<HostSettings> = {}, method: 'onoff' | 'cycle' = 'onoff') {
+type Outcome = { code: number; lines: string[]; error?: undefined } | { error: FenceError; log: unknown[]; code?: undefined; lines?: undefined };
+
+async function act(action: EngineAction, c: FakeController, s: Partial<HostSettings> = {}, method: 'onoff' | 'cycle' = 'onoff'): Promise<Outcome> {
   const { log, entries } = memoryLogger();
   const device = hostDevice(c, { ...S, ...s });
   try {

@@ -139,7 +139,7 @@ test('off: the command fails, stays, or is refused: rc 1 with the reason, and no
 
 test('off or reboot of a node that cannot be reached fails before anything is sent', async () => {
   for (const action of ['off', 'reboot'] as const) {
-    const m = new FakeMachine(silent);
+    const m: FakeMachine = new FakeMachine(silent);
     const r = await act(action, m);
     assert.ok(!r.ok);
     assert.match(r.error.message, /cannot tell/);
