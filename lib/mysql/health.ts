@@ -112,6 +112,14 @@ export const INFINITY = 1_000_000;
  */
 export const PRIMARY_SCORE = 1001;
 const BASE: Record<Grade, number> = { OK: 1000, INFO: 800, WARN: 500, CRITICAL: 100, FAIL: -INFINITY };
+/**
+ * What an election writes (agents/mysql/election.ts): the node found ahead gets the running
+ * primary's score (there is no running primary while one is elected) so it beats every replica;
+ * the candidate that gave way drops to the bottom of the promotable range. Monitors and the next
+ * pre-promote restore graded scores.
+ */
+export const ELECTION_WINNER_SCORE = PRIMARY_SCORE;
+export const ELECTION_LOSER_SCORE = 1;
 /** A replica with no source (nothing known about how current it is) at cluster bootstrap. */
 export const UNCONFIGURED_SCORE = 10;
 

@@ -17,6 +17,8 @@ export interface ServerConfig {
   log?: string;
   additionalParameters: readonly string[];
   flavour: FlavourName;
+  /** Semi-synchronous replication (the semisync parameter). */
+  semisync?: boolean;
 }
 
 /**
@@ -32,6 +34,10 @@ export function serverArgs(c: ServerConfig, runningAsRoot = true): string[] {
   a.push('--read-only');
   if (c.flavour !== 'mariadb') a.push('--super-read-only');
   a.push(c.flavour === 'mysql84' ? '--skip-replica-start' : '--skip-slave-start');
+  // MariaDB: a server started as a semi-sync replica runs its crash recovery as one, rolling back
+  // transactions a crashed primary wrote to its binary log but no replica acknowledged; without it
+  // they would come back as errant transactions when the old primary rejoins.
+  if (c.semisync && c.flavour === 'mariadb') a.push('--rpl-semi-sync-slave-enabled=ON');
   if (c.log) a.push(`--log-error=${c.log}`);
   a.push(...c.additionalParameters);
   return a;

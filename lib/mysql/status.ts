@@ -120,3 +120,26 @@ export function hasPending(s: ReplicaStatus): boolean {
   if (s.readFile !== s.execFile) return true;
   return s.readPos > s.execPos;
 }
+
+export interface PositionsRow {
+  executed: string;
+  binlogState: string;
+  readOnly: boolean;
+  superReadOnly: boolean;
+}
+
+/** The `positions` row of a flavour (local or remote server). */
+export function parsePositionsRow(row: Row | undefined): PositionsRow {
+  if (!row) throw new Error('the server returned no row for its GTID positions');
+  return {
+    executed: str(row.executed).replace(/\s+/g, ''),
+    binlogState: str(row.binlog_state).replace(/\s+/g, ''),
+    readOnly: truthy(row.read_only),
+    superReadOnly: truthy(row.super_read_only),
+  };
+}
+
+/** SHOW STATUS / SHOW VARIABLES rows as a name -> value map (names lower-cased). */
+export function statusMap(rows: readonly Row[]): Map<string, string> {
+  return new Map(rows.map((r) => [str(r.Variable_name).toLowerCase(), str(r.Value)]));
+}

@@ -44,4 +44,18 @@ export const mariadbSql: FlavourSql = {
   kill: (id) => `KILL CONNECTION ${Math.trunc(id)}`,
   binlogStatus: 'SHOW MASTER STATUS',
   readOnlyNote: 'MariaDB has no super_read_only: accounts with READ_ONLY ADMIN (or SUPER) can still write; demote therefore ends their sessions too.',
+  positions: `SELECT @@gtid_current_pos AS executed, @@gtid_binlog_state AS binlog_state, @@read_only AS read_only, 0 AS super_read_only`,
+  // Semi-sync is built into MariaDB 10.3+. AFTER_SYNC: a transaction becomes visible on the
+  // primary only once a replica has acknowledged it, so nobody reads a commit a failover loses.
+  semisyncPrimary: (enabled, timeoutMs) => (enabled ? [
+    { name: 'rpl_semi_sync_master_wait_point', value: 'AFTER_SYNC' },
+    { name: 'rpl_semi_sync_master_timeout', value: String(Math.max(1, Math.trunc(timeoutMs))) },
+    { name: 'rpl_semi_sync_master_enabled', value: 'ON' },
+  ] : [{ name: 'rpl_semi_sync_master_enabled', value: 'OFF' }]),
+  semisyncReplica: (enabled) => [
+    { name: 'rpl_semi_sync_master_enabled', value: 'OFF' },
+    { name: 'rpl_semi_sync_slave_enabled', value: enabled ? 'ON' : 'OFF' },
+  ],
+  semisyncVariables: "SHOW GLOBAL VARIABLES LIKE 'rpl\\_semi\\_sync\\_%'",
+  semisyncStatus: "SHOW GLOBAL STATUS LIKE 'Rpl_semi_sync_%'",
 };

@@ -41,4 +41,18 @@ export const mysql80Sql: FlavourSql = {
   kill: (id) => `KILL CONNECTION ${Math.trunc(id)}`,
   binlogStatus: 'SHOW MASTER STATUS',
   readOnlyNote: 'super_read_only blocks every account, administrators included.',
+  positions: `SELECT @@gtid_executed AS executed, '' AS binlog_state, @@read_only AS read_only, @@super_read_only AS super_read_only`,
+  // The semisync_source/semisync_replica plugins (8.0.26+ names; the option file loads them):
+  // without them these variables do not exist and enabling fails with the server's reason.
+  semisyncPrimary: (enabled, timeoutMs) => (enabled ? [
+    { name: 'rpl_semi_sync_source_wait_point', value: 'AFTER_SYNC' },
+    { name: 'rpl_semi_sync_source_timeout', value: String(Math.max(1, Math.trunc(timeoutMs))) },
+    { name: 'rpl_semi_sync_source_enabled', value: 'ON' },
+  ] : [{ name: 'rpl_semi_sync_source_enabled', value: 'OFF' }]),
+  semisyncReplica: (enabled) => [
+    { name: 'rpl_semi_sync_source_enabled', value: 'OFF' },
+    { name: 'rpl_semi_sync_replica_enabled', value: enabled ? 'ON' : 'OFF' },
+  ],
+  semisyncVariables: "SHOW GLOBAL VARIABLES LIKE 'rpl\\_semi\\_sync\\_%'",
+  semisyncStatus: "SHOW GLOBAL STATUS LIKE 'Rpl_semi_sync_%'",
 };

@@ -39,4 +39,23 @@ export interface FlavourSql {
   readonly binlogStatus: string;
   /** Read-only check the server itself enforces on the monitoring session, for the docs. */
   readonly readOnlyNote: string;
+  /**
+   * One row: executed (MariaDB gtid_current_pos, MySQL gtid_executed), binlog_state (MariaDB
+   * gtid_binlog_state, empty on MySQL), read_only, super_read_only. Runs on local and remote servers.
+   */
+  readonly positions: string;
+  /** Global variables that make this server a semi-sync primary (enabled) or a plain one, in order. */
+  semisyncPrimary(enabled: boolean, timeoutMs: number): readonly Setting[];
+  /** The same for a semi-sync replica (enabled) or a plain one; in effect when its IO thread starts. */
+  semisyncReplica(enabled: boolean): readonly Setting[];
+  /** Rows of Variable_name/Value: the semi-sync variables (only those that differ are set). */
+  readonly semisyncVariables: string;
+  /** Rows of Variable_name/Value: the semi-sync status counters. */
+  readonly semisyncStatus: string;
 }
+
+/** A global variable and the value it must have (as SHOW VARIABLES prints it). */
+export interface Setting { readonly name: string; readonly value: string }
+
+/** SET GLOBAL for a setting; names and values come from the flavour modules, never from users. */
+export const setGlobal = (s: Setting): string => `SET GLOBAL ${s.name} = ${/^\d+$/.test(s.value) ? s.value : `'${s.value}'`}`;

@@ -59,6 +59,9 @@ test('server command line: read-only and no replication from the first moment, p
   assert.ok(my84.includes('--skip-replica-start') && !my84.includes('--skip-slave-start'));
   assert.ok(my84.includes('--log-error=/var/log/mysql/err.log'));
   assert.ok(!serverArgs(cfg, false).some((a) => a.startsWith('--user')), 'no --user when not root');
+  assert.ok(!m.includes('--rpl-semi-sync-slave-enabled=ON'));
+  assert.ok(serverArgs({ ...cfg, semisync: true }).includes('--rpl-semi-sync-slave-enabled=ON'), 'MariaDB semi-sync: crash recovery as a replica');
+  assert.ok(!serverArgs({ ...cfg, flavour: 'mysql84', semisync: true }).some((a) => a.includes('semi')), 'MySQL: the plugins come from the option file');
 });
 
 test('stop keeps a SIGKILL margin that fits the budget', () => {

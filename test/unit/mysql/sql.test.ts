@@ -11,7 +11,8 @@ const source = { host: 'n1', port: 3306, user: 'repl', password: "p'w\\\"d; DROP
 function allStatements(s: FlavourSql): string[] {
   const withTls = s.changeSource({ ...source, tls: { ca: '/etc/ca.pem', cert: '/etc/c.pem', key: '/etc/k.pem' } });
   return [s.state, s.replicaStatus, s.stopReplica, s.stopReplicaIo, s.startReplicaSql, s.startReplica, s.resetReplicaAll,
-    s.changeSource(source).sql, withTls.sql, ...s.readOnly, ...s.writable, s.clientSessions, s.kill(42), s.binlogStatus];
+    s.changeSource(source).sql, withTls.sql, ...s.readOnly, ...s.writable, s.clientSessions, s.kill(42), s.binlogStatus,
+    s.positions, s.semisyncStatus, s.semisyncVariables];
 }
 
 test('MySQL 8.4 is never sent a MASTER or SLAVE statement (8.4 removed them)', () => {
@@ -68,3 +69,11 @@ for (const f of FLAVOURS) {
     assert.equal(sqlFor(f).kill(12.9), 'KILL CONNECTION 12');
   });
 }
+
+test('positions: every flavour answers executed, binlog_state, read_only and super_read_only', () => {
+  for (const f of FLAVOURS) {
+    for (const col of ['executed', 'binlog_state', 'read_only', 'super_read_only']) assert.match(sqlFor(f).positions, new RegExp(`AS ${col}\\b`), `${f} ${col}`);
+  }
+  assert.match(sqlFor('mariadb').positions, /@@gtid_current_pos AS executed, @@gtid_binlog_state AS binlog_state/);
+  assert.match(sqlFor('mysql84').positions, /@@gtid_executed AS executed/);
+});
