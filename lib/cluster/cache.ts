@@ -53,6 +53,11 @@ export class AttributeCache {
     return { outcome: 'written' };
   }
 
+  /** Forget one key (its value was changed behind the cache's back): the next publish writes it. */
+  forget(key: string): void {
+    if (key in this.entries) { delete this.entries[key]; this.dirty = true; }
+  }
+
   /** Forget everything: the next publish of each key writes. */
   clear(): void { this.entries = {}; this.dirty = true; }
 

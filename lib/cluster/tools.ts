@@ -27,6 +27,34 @@ export function parseAttrdQuery(out: string): string | undefined {
   return m ? m[1] : undefined;
 }
 
+/** `attrd_updater -Q -A` prints one `name="x" host="n1" value="v"` line per node: node -> value. */
+export function parseAttrdQueryAll(out: string): Map<string, string> {
+  const m = new Map<string, string>();
+  for (const line of out.split('\n')) {
+    const r = /\bhost="([^"]*)"\s+value="(.*)"\s*$/.exec(line);
+    if (r) m.set(r[1]!, r[2]!);
+  }
+  return m;
+}
+
+/** "Pacemaker 2.1.5" (first line of any tool's --version) -> [2, 1, 5]. */
+export function parsePacemakerVersion(out: string): [number, number, number] | undefined {
+  const m = /Pacemaker\s+(\d+)\.(\d+)\.(\d+)/.exec(out);
+  return m ? [Number(m[1]), Number(m[2]), Number(m[3])] : undefined;
+}
+
+/** attrd_updater -W/--wait arrived in Pacemaker 2.1.6. */
+export function attrdCanWait(v: readonly number[] | undefined): boolean {
+  if (!v) return false;
+  const [a = 0, b = 0, c = 0] = v;
+  return a > 2 || (a === 2 && (b > 1 || (b === 1 && c >= 6)));
+}
+
+/** `crm_node -l` prints "<id> <name> <state>" per known node: the names. */
+export function parseNodeList(out: string): string[] {
+  return out.split('\n').map((l) => l.trim().split(/\s+/)).filter((f) => f.length >= 2 && /^\d+$/.test(f[0]!)).map((f) => f[1]!);
+}
+
 /**
  * Nodes where `crm_resource --locate` reports the resource promoted. Lines look like
  * `resource db is running on: n1 Promoted` (`Master` before Pacemaker 2.1).
@@ -71,10 +99,40 @@ export class ClusterTools {
     return r.ok ? { ok: true, value: r.value!.trim() } : r;
   }
 
-  /** A transient node attribute; `private` keeps it out of the CIB (attrd only). */
-  setNodeAttribute(name: string, value: string, opts: { private?: boolean; node?: string } = {}): Promise<ToolResult<string>> {
+  /**
+   * A transient node attribute; `private` keeps it out of the CIB (attrd only); `wait` (Pacemaker
+   * 2.1.6+ only: check attrdCanWait) returns once the value is in effect locally or on every node.
+   */
+  setNodeAttribute(name: string, value: string, opts: { private?: boolean; node?: string; wait?: 'local' | 'cluster' } = {}): Promise<ToolResult<string>> {
     const node = opts.node ?? this.o.node;
-    return this.tool('attrd_updater', ['-n', name, '-U', value, ...(opts.private ? ['-p'] : []), ...(node ? ['-N', node] : [])]);
+    return this.tool('attrd_updater', ['-n', name, '-U', value, ...(opts.private ? ['-p'] : []), ...(node ? ['-N', node] : []),
+      ...(opts.wait ? ['-W', opts.wait] : [])]);
+  }
+
+  /** One attribute on every node, as this node's attrd knows it (a missing attribute: empty map). */
+  async queryNodeAttributeAll(name: string): Promise<ToolResult<Map<string, string>>> {
+    const r = await this.tool('attrd_updater', ['-n', name, '-Q', '-A']);
+    if (r.ok) return { ok: true, value: parseAttrdQueryAll(r.value!) };
+    // attrd_updater exits non-zero when no node has the attribute yet.
+    if (/exited with 105|does not exist/i.test(r.reason ?? '')) return { ok: true, value: new Map() };
+    return { ok: false, reason: r.reason };
+  }
+
+  async pacemakerVersion(): Promise<ToolResult<[number, number, number]>> {
+    const r = await this.tool('attrd_updater', ['--version']);
+    const v = r.ok ? parsePacemakerVersion(r.value!) : undefined;
+    return v ? { ok: true, value: v } : { ok: false, reason: r.reason ?? 'no version in attrd_updater --version' };
+  }
+
+  /** Another node's promotion score (an election raises the winner's). */
+  setPromotionScoreOf(node: string, score: string): Promise<ToolResult<string>> {
+    return this.tool('crm_attribute', ['--promotion', '-v', score, '-N', node]);
+  }
+
+  /** Every node the cluster knows (crm_node -l). */
+  async knownNodes(): Promise<ToolResult<string[]>> {
+    const r = await this.tool('crm_node', ['-l']);
+    return r.ok ? { ok: true, value: parseNodeList(r.value!) } : { ok: false, reason: r.reason };
   }
 
   deleteNodeAttribute(name: string, node = this.o.node): Promise<ToolResult<string>> {

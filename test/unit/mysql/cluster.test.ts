@@ -5,7 +5,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RunOptions, RunResult, Runner } from '../../../lib/exec.ts';
-import { ClusterTools, parseAttrdQuery, parseLocate, primitiveName } from '../../../lib/cluster/tools.ts';
+import {
+  ClusterTools, attrdCanWait, parseAttrdQuery, parseAttrdQueryAll, parseLocate, parseNodeList, parsePacemakerVersion, primitiveName,
+} from '../../../lib/cluster/tools.ts';
 import { AttributeCache, shouldWrite } from '../../../lib/cluster/cache.ts';
 
 function recorder(answer: (cmd: string, args: readonly string[]) => Partial<RunResult> = () => ({})) {
@@ -100,5 +102,59 @@ test('AttributeCache writes once, persists, retries after a failure, clears', as
     assert.deepEqual(writes, ['OK', 'WARN', 'WARN', 'WARN', 'WARN']);
     c.remove();
     assert.equal(new AttributeCache(file).get('grade'), undefined);
+  } finally { rmSync(dir, { recursive: true, force: true }); }
+});
+
+test('election tools: private attribute with -W only when asked, query on every node, scores of other nodes, node list', async () => {
+  const { calls, runner } = recorder((cmd, args) => {
+    if (args.includes('--version')) return { stdout: 'Pacemaker 2.1.5\nWritten by Andrew Beekhof\n' };
+    if (args.includes('-A')) return { stdout: 'name="db-position" host="n1" value="v1;t;ok;0-1-5"\nname="db-position" host="n2" value=""\n' };
+    if (cmd === 'crm_node') return { stdout: '1 n1 member\n2 n2 lost\n3 n3 member\n' };
+    return {};
+  });
+  const t = new ClusterTools({ runner, instance: 'db:0', node: 'n1', timeoutMs: 1000 });
+  await t.setNodeAttribute('db-position', 'v', { private: true, wait: 'cluster' });
+  await t.setNodeAttribute('db-position', 'v', { private: true });
+  const all = await t.queryNodeAttributeAll('db-position');
+  assert.deepEqual([...all.value!.entries()], [['n1', 'v1;t;ok;0-1-5'], ['n2', '']]);
+  assert.deepEqual((await t.pacemakerVersion()).value, [2, 1, 5]);
+  await t.setPromotionScoreOf('n3', 'INFINITY');
+  assert.deepEqual((await t.knownNodes()).value, ['n1', 'n2', 'n3']);
+  assert.deepEqual(calls.map((c) => [c.cmd, ...c.args]), [
+    ['attrd_updater', '-n', 'db-position', '-U', 'v', '-p', '-N', 'n1', '-W', 'cluster'],
+    ['attrd_updater', '-n', 'db-position', '-U', 'v', '-p', '-N', 'n1'],
+    ['attrd_updater', '-n', 'db-position', '-Q', '-A'],
+    ['attrd_updater', '--version'],
+    ['crm_attribute', '--promotion', '-v', 'INFINITY', '-N', 'n3'],
+    ['crm_node', '-l'],
+  ]);
+  // No node has the attribute yet: an empty answer, not a failure.
+  const none = new ClusterTools({ runner: recorder(() => ({ code: 105, stderr: 'Could not query value of x: attribute does not exist\n' })).runner, instance: 'db', timeoutMs: 1000 });
+  assert.deepEqual(await none.queryNodeAttributeAll('x'), { ok: true, value: new Map() });
+  const down = new ClusterTools({ runner: recorder(() => ({ code: 102, stderr: 'Could not connect to attrd\n' })).runner, instance: 'db', timeoutMs: 1000 });
+  assert.equal((await down.queryNodeAttributeAll('x')).ok, false);
+});
+
+test('parsers for the election tools; -W arrived in Pacemaker 2.1.6', () => {
+  assert.deepEqual([...parseAttrdQueryAll('name="a" host="n1" value="x y"\ngarbage\nname="a" host="n-2" value="v1;t;down:why;"\n')],
+    [['n1', 'x y'], ['n-2', 'v1;t;down:why;']]);
+  assert.deepEqual(parsePacemakerVersion('Pacemaker 2.1.7\n'), [2, 1, 7]);
+  assert.equal(parsePacemakerVersion('nope'), undefined);
+  const cases: Array<[number[] | undefined, boolean]> = [
+    [[2, 1, 5], false], [[2, 1, 6], true], [[2, 1, 10], true], [[2, 2, 0], true], [[3, 0, 0], true], [[2, 0, 9], false], [[1, 1, 24], false], [undefined, false],
+  ];
+  for (const [v, want] of cases) assert.equal(attrdCanWait(v), want, JSON.stringify(v));
+  assert.deepEqual(parseNodeList('1 n1 member\n\n2 n2 lost\n  3 node-three member\nnot a line\n'), ['n1', 'n2', 'node-three']);
+});
+
+test('AttributeCache.forget: the next publish of that key writes again', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-cache-'));
+  try {
+    const c = new AttributeCache(join(dir, 'c.json'));
+    const w = async () => ({ ok: true });
+    assert.equal((await c.publish('score', '1000', w)).outcome, 'written');
+    assert.equal((await c.publish('score', '1000', w)).outcome, 'unchanged');
+    c.forget('score');
+    assert.equal((await c.publish('score', '1000', w)).outcome, 'written');
   } finally { rmSync(dir, { recursive: true, force: true }); }
 });
