@@ -40,7 +40,7 @@ export function serverConfig(ctx: Ctx, binary: string, flavour: ServerVersion['f
   return {
     binary, config: p.config || undefined, datadir: p.datadir, socket: p.socket, port: p.port,
     pidFile: p.pid, user: p.user, log: p.log || undefined,
-    additionalParameters: splitParameters(p.additional_parameters), flavour,
+    additionalParameters: splitParameters(p.additional_parameters), flavour, semisync: p.semisync,
   };
 }
 
@@ -94,6 +94,36 @@ export async function withLocal<R>(ctx: Ctx, fn: (s: LocalSession) => Promise<R>
   try { return await fn(s); } finally { await s.db.close(); }
 }
 
+/**
+ * A session on another node's server over TCP (node_map or the node name), with the replication
+ * account, bounded by `timeoutMs` for connecting and for each query, and by the action's deadline.
+ */
+export async function openRemote(ctx: Ctx, node: string, timeoutMs = ctx.params.peer_timeout): Promise<LocalSession> {
+  const addr = addressOf(ctx, node);
+  const db = await deps.connector({
+    host: addr.host, port: addr.port,
+    user: ctx.params.replication_user,
+    password: replicationPassword(ctx),
+    connectTimeoutMs: Math.max(50, ctx.deadline.cap(timeoutMs)),
+    queryTimeoutMs: Math.max(50, ctx.deadline.cap(timeoutMs)),
+    signal: ctx.signal,
+  });
+  try {
+    const [row] = await db.query('SELECT @@version AS version, @@version_comment AS comment');
+    const v = detectFlavour(String(row?.version ?? ''), String(row?.comment ?? ''));
+    if (typeof v === 'string') throw new OcfError(OCF.ERR_GENERIC, `${node}: ${v}`);
+    return { db, sql: sqlFor(v.flavour), version: v };
+  } catch (e) {
+    await db.close();
+    throw e;
+  }
+}
+
+export async function withRemote<R>(ctx: Ctx, node: string, fn: (s: LocalSession) => Promise<R>, timeoutMs?: number): Promise<R> {
+  const s = await openRemote(ctx, node, timeoutMs);
+  try { return await fn(s); } finally { await s.db.close(); }
+}
+
 // --- state kept between operations (tmpfs: gone after a reboot, as it should be) ---
 
 export interface AgentState {
@@ -101,7 +131,28 @@ export interface AgentState {
   promoted?: boolean;
   /** When a monitor first saw received-but-unapplied events that the server gave no lag for. */
   pendingSince?: number;
+  /** Recorded by pre-promote on the node being promoted, used by promote. */
+  election?: ElectionRecord;
+  /** Recorded by pre-demote on a primary handing over in a planned switchover, used by demote. */
+  switchover?: { target: string; at: number };
+  /** Errant transactions found when this replica was to follow the primary (it was not pointed at it). */
+  errant?: string;
 }
+
+export interface ElectionRecord {
+  /** electionToken() of the pre-promote notification. */
+  token: string;
+  /** Active + starting - stopping instances, without this node: whose positions count. */
+  peers: string[];
+  /** Every node of the cluster (notify all_uname): whose servers the writable-peer guard asks. */
+  all: string[];
+  /** A recovery of the promoted instance on this node: no election. */
+  recover: boolean;
+  at: number;
+}
+
+/** How long a record of pre-promote/pre-demote stays meaningful for the action that follows it. */
+export const RECORD_TTL_MS = 10 * 60_000;
 
 export function stateDir(ctx: Ctx): string {
   return ctx.env.HA_RSCTMP || '/run/resource-agents';
@@ -141,10 +192,13 @@ export function clusterTools(ctx: Ctx): ClusterTools {
 
 export function attributeCache(ctx: Ctx): AttributeCache { return new AttributeCache(cacheFile(ctx)); }
 
-/** Node attribute names: "<resource>-grade" and "<resource>-lag" (a location rule can use them). */
-export function attributeNames(ctx: Ctx): { grade: string; lag: string } {
+/**
+ * Node attribute names: "<resource>-grade" and "<resource>-lag" (a location rule can use them), and
+ * the private "<resource>-position" each node publishes at pre-promote for the election.
+ */
+export function attributeNames(ctx: Ctx): { grade: string; lag: string; position: string } {
   const base = primitiveName(ctx.instance);
-  return { grade: `${base}-grade`, lag: `${base}-lag` };
+  return { grade: `${base}-grade`, lag: `${base}-lag`, position: `${base}-position` };
 }
 
 export interface Publication {

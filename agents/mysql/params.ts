@@ -108,6 +108,22 @@ export const params = defineParams({
     longdesc: 'How replicas reach each node\'s server: a space-separated list of node=address or node=address:port (IPv6 in brackets: node=[2001:db8::1]:3306). Nodes not listed are reached by their node name (resolved by the server) on replication_port.',
     validate: (v) => parseNodeMap(v).problem,
   },
+  // --- failover ---
+  semisync: {
+    type: 'boolean', default: false,
+    shortdesc: 'Semi-synchronous replication',
+    longdesc: 'Configure semi-synchronous replication on start, promote and demote: the primary waits (AFTER_SYNC) until at least one replica has acknowledged each transaction, so a commit acknowledged to a client survives the primary\'s death; the election promotes the replica that holds it. MariaDB has it built in (and the agent also starts servers with --rpl-semi-sync-slave-enabled, so a crashed primary rolls back what no replica acknowledged); MySQL needs the semisync_source and semisync_replica plugins loaded by the option file. false turns it off on the next start, promote or demote.',
+  },
+  semisync_timeout: {
+    type: 'integer', default: 10000, min: 1,
+    shortdesc: 'Semi-sync acknowledgement timeout (ms)',
+    longdesc: 'How long the semi-sync primary waits for a replica\'s acknowledgement before it carries on asynchronously (and commits are no longer protected until a replica catches up). Raise it to favour zero loss over write availability when every replica is gone.',
+  },
+  peer_timeout: {
+    type: 'integer', default: 1500, min: 100,
+    shortdesc: 'Time (ms) for another node\'s server to answer',
+    longdesc: 'Before becoming writable, promote asks every other node\'s server whether it still accepts writes; a server that does not answer within this time is taken as stopped (the cluster only promotes after stopping or fencing what it lost). Also the time for each look at the target\'s position during a planned switchover and at the primary\'s when a former primary rejoins.',
+  },
   // --- health ---
   lag_info: {
     type: 'integer', default: 5, min: 0,

@@ -2,9 +2,15 @@
 // it, and waiting until everything received has been applied.
 import { OCF, OcfError } from '../../lib/ocf/codes.ts';
 import { sleep } from '../../lib/deadline.ts';
-import { hasPending, parseReplicaStatus, parseState, type ReplicaStatus, type ServerState } from '../../lib/mysql/status.ts';
+import { semisyncPlan } from '../../lib/mysql/semisync.ts';
+import { setGlobal, type Setting } from '../../lib/mysql/sql/types.ts';
+import { errantTransactions, gtidFamily, unapplied, type Errant } from '../../lib/mysql/position.ts';
+import { parsePositionsRow, parseReplicaStatus, parseState, statusMap, type ReplicaStatus, type ServerState } from '../../lib/mysql/status.ts';
 import { gradeReplica, promotionScore, scoreValue, trackPending, type Assessment } from '../../lib/mysql/health.ts';
-import { addressOf, clusterTools, localNode, replicationPassword, type Ctx, type LocalSession } from './context.ts';
+import {
+  addressOf, clusterTools, loadState, localNode, publish, replicationPassword, saveState, withRemote, type Ctx, type LocalSession,
+} from './context.ts';
+import { readHoldings } from './holdings.ts';
 
 export async function readStatus(s: LocalSession): Promise<ReplicaStatus | undefined> {
   return parseReplicaStatus(await s.db.query(s.sql.replicaStatus));
@@ -34,75 +40,180 @@ export async function findPrimary(ctx: Ctx, self: string | undefined): Promise<{
 }
 
 /**
- * Replicate from `node` with GTID auto-positioning. Idempotent: a replica already reading from
- * that address with both threads running is left alone.
+ * Bring the semi-sync variables to `wanted`, changing only those that differ (statusMap of
+ * SHOW VARIABLES). Turning it off where the server lacks it (MySQL without the plugins) is a no-op.
  */
-export async function replicateFrom(ctx: Ctx, s: LocalSession, node: string): Promise<'unchanged' | 'configured'> {
+export async function applySemisync(ctx: Ctx, s: LocalSession, wanted: readonly Setting[], enabled: boolean): Promise<void> {
+  const plan = semisyncPlan(statusMap(await s.db.query(s.sql.semisyncVariables)), wanted);
+  if (plan.missing.length) {
+    throw new OcfError(OCF.ERR_GENERIC, `cannot enable semi-synchronous replication: the server has no ${plan.missing.join(', ')}${
+      s.sql.name !== 'mariadb' ? ' (load the semisync_source and semisync_replica plugins in the option file)' : ''}`);
+  }
+  for (const v of plan.set) {
+    try { await s.db.exec(setGlobal(v)); } catch (e) {
+      throw new OcfError(OCF.ERR_GENERIC, `cannot ${enabled ? 'enable' : 'disable'} semi-synchronous replication (${v.name}): ${(e as Error).message}`);
+    }
+  }
+  if (plan.set.length) ctx.log.debug(`semi-sync: ${plan.set.map((v) => `${v.name}=${v.value}`).join(', ')}`);
+}
+
+export type JoinOutcome =
+  | { outcome: 'unchanged' | 'configured' }
+  /** This server holds transactions the primary lacks: it was not pointed at it. */
+  | { outcome: 'errant'; errant: Errant }
+  /** The primary could not be asked what it holds: not pointed at it yet (a later monitor retries). */
+  | { outcome: 'unverified'; why: string };
+
+/** What this server holds that `node`'s server lacks (errant transactions), read from both servers. */
+export async function errantAgainst(ctx: Ctx, s: LocalSession, node: string): Promise<Errant | undefined> {
+  const [mine, theirs] = await Promise.all([readHoldings(s), withRemote(ctx, node, (r) => readHoldings(r))]);
+  return errantTransactions(mine.history, theirs.history);
+}
+
+/**
+ * Replicate from `node` with GTID auto-positioning, but only if this server holds nothing that
+ * `node` lacks: a former primary with unreplicated writes must not be silently merged into the new
+ * history (MySQL would keep them as a divergence, MariaDB would stop with error 1236). Nothing is
+ * changed on either server unless the check passes. Idempotent: a replica already reading from that
+ * address with both threads running is left alone.
+ */
+export async function replicateFrom(ctx: Ctx, s: LocalSession, node: string): Promise<JoinOutcome> {
   const addr = addressOf(ctx, node);
   const cur = await readStatus(s);
   if (cur && cur.sourceHost === addr.host && cur.sourcePort === addr.port && cur.io !== 'stopped' && cur.sqlRunning) {
-    return 'unchanged';
+    return { outcome: 'unchanged' };
+  }
+  let errant: Errant | undefined;
+  try {
+    errant = await errantAgainst(ctx, s, node);
+  } catch (e) {
+    if (e instanceof OcfError && e.code !== OCF.ERR_GENERIC) throw e;
+    const why = `cannot ask ${node} (${addr.host}:${addr.port}) what it holds: ${(e as Error).message}`;
+    ctx.log.warn(`${why}; not replicating from it until that check can be made`);
+    return { outcome: 'unverified', why };
+  }
+  if (errant) {
+    ctx.log.error(`errant transactions: this server holds ${errant.text}, which ${node} (the primary) lacks; not replicating from it (nothing was changed on either server)`);
+    return { outcome: 'errant', errant };
   }
   const p = ctx.params;
   const tls = p.replication_require_ssl ? {
     ca: p.replication_ssl_ca || undefined, cert: p.replication_ssl_cert || undefined, key: p.replication_ssl_key || undefined,
   } : undefined;
   await s.db.exec(s.sql.stopReplica);
+  // The replica side of semi-sync takes effect when the IO thread starts.
+  await applySemisync(ctx, s, s.sql.semisyncReplica(p.semisync), p.semisync);
   await s.db.exec(s.sql.changeSource({
     host: addr.host, port: addr.port, user: p.replication_user, password: replicationPassword(ctx), tls,
   }));
   await s.db.exec(s.sql.startReplica);
-  ctx.log.info(`replicating from ${node} (${addr.host}:${addr.port}) with GTID auto-positioning`);
-  return 'configured';
+  ctx.log.info(`replicating from ${node} (${addr.host}:${addr.port}) with GTID auto-positioning${p.semisync ? ', semi-synchronous' : ''}`);
+  return { outcome: 'configured' };
+}
+
+/**
+ * After a notification or a monitor tried to follow the primary: remember errant transactions (the
+ * replica grades FAIL and is never promoted while they stand), forget them once a join succeeded,
+ * and publish the grade that follows.
+ */
+export async function recordJoin(ctx: Ctx, s: LocalSession, j: JoinOutcome): Promise<void> {
+  const st = loadState(ctx);
+  let errant = st.errant;
+  if (j.outcome === 'errant') errant = j.errant.text;
+  else if (j.outcome === 'configured' || j.outcome === 'unchanged') errant = undefined;
+  if (errant === st.errant && j.outcome !== 'configured') return;
+  const r = assess(ctx, await readStatus(s), st.pendingSince, Date.now(), errant);
+  saveState(ctx, { ...st, errant, pendingSince: r.pendingSince });
+  await publish(ctx, { score: r.score, grade: r.a.grade, lag: r.a.lag === null ? null : String(r.a.lag) });
+}
+
+/**
+ * A replica that follows nobody, or cannot reach its source, looks up the primary (only then: it
+ * costs a cluster tool) and follows it if its history allows. Heals a start or a repoint that could
+ * not check the primary at the time. Returns whether replication was (re)configured.
+ */
+export async function followIfAdrift(ctx: Ctx, s: LocalSession, status: ReplicaStatus | undefined): Promise<boolean> {
+  const self = await localNode(ctx);
+  const { node } = await findPrimary(ctx, self);
+  if (!node) return false;
+  const addr = addressOf(ctx, node);
+  if (status && status.sourceHost === addr.host && status.sourcePort === addr.port) return false;
+  const j = await replicateFrom(ctx, s, node);
+  await recordJoin(ctx, s, j);
+  return j.outcome === 'configured';
+}
+
+/** The reason a start or a report gives for errant transactions. */
+export function errantReason(self: string | undefined, primary: string, e: Errant): string {
+  return `errant transactions on ${self ?? 'this node'}: ${e.text} (not on ${primary}, the primary); not joining it as a replica, nothing was changed on either server. List them with validate-all at OCF_CHECK_LEVEL=20, then remove them or rebuild this node from ${primary}`;
 }
 
 /** Point this server at the cluster's primary, if there is one and it is not us. */
-export async function followPrimary(ctx: Ctx, s: LocalSession): Promise<string | undefined> {
+export async function followPrimary(ctx: Ctx, s: LocalSession): Promise<{ node?: string; join?: JoinOutcome }> {
   const self = await localNode(ctx);
   const { node, how } = await findPrimary(ctx, self);
   if (!node) {
     ctx.log.info(`no promoted instance found (${how}); staying an unconfigured read-only replica`);
-    return undefined;
+    return {};
   }
-  await replicateFrom(ctx, s, node);
-  return node;
+  return { node, join: await replicateFrom(ctx, s, node) };
 }
 
 /**
- * Wait until the SQL thread has applied everything the IO thread received, within the deadline
- * less `reserveMs` (kept for the steps after). Fails, leaving the server read-only, when the SQL
- * thread stops with an error or time runs out.
+ * Catch-up before a promotion: stop receiving, then wait until the SQL thread has applied
+ * everything the IO thread received, within the deadline less `reserveMs` (kept for the steps
+ * after). A stopped applier is started first, while the IO thread still runs: MariaDB in GTID mode
+ * throws its relay log away when a thread starts with both stopped. Fails, leaving the server
+ * read-only, when the SQL thread stops with an error or time runs out.
  */
-export async function waitApplied(ctx: Ctx, s: LocalSession, reserveMs: number): Promise<void> {
+export async function catchUp(ctx: Ctx, s: LocalSession, reserveMs: number): Promise<void> {
+  const st = await readStatus(s);
+  if (!st) return;
+  if (!st.sqlRunning && st.sqlErrno === 0 && st.io !== 'stopped') {
+    ctx.log.info('SQL thread was stopped with events pending; starting it to catch up');
+    await s.db.exec(s.sql.startReplicaSql);
+  }
+  await s.db.exec(s.sql.stopReplicaIo);
+  await waitApplied(ctx, s, reserveMs);
+}
+
+async function waitApplied(ctx: Ctx, s: LocalSession, reserveMs: number): Promise<void> {
+  const family = gtidFamily(s.sql.name);
   let restarted = false;
   for (;;) {
-    const st = await readStatus(s);
-    if (!st || !hasPending(st)) return;
+    const [st, [row]] = await Promise.all([readStatus(s), s.db.query(s.sql.positions)]);
+    if (!st || !unapplied(family, st, parsePositionsRow(row).executed)) return;
     if (!st.sqlRunning) {
       if (st.sqlErrno !== 0) {
         throw new OcfError(OCF.ERR_GENERIC, `not promotable: the SQL thread stopped with error ${st.sqlErrno} (${st.sqlError}) before applying everything received`);
       }
       if (!restarted) {
-        // Someone stopped the applier (maintenance, the lag test): it must run to catch up.
-        ctx.log.info('SQL thread was stopped with events pending; starting it to catch up');
+        // Both threads are stopped (someone stopped the whole replica): resume the applier from its
+        // own relay-log position so nothing received is thrown away.
+        ctx.log.info(`SQL thread was stopped with events pending; resuming it from ${st.relayFile}:${st.relayPos} to catch up`);
+        for (const q of s.sql.keepRelayLog(st.relayFile, st.relayPos)) await s.db.exec(q);
         await s.db.exec(s.sql.startReplicaSql);
         restarted = true;
       }
     }
     if (ctx.deadline.remaining() <= reserveMs) {
-      throw new OcfError(OCF.ERR_GENERIC, `not promoted: events received from ${st.sourceHost} were still being applied (${st.execFile}:${st.execPos} of ${st.readFile}:${st.readPos}) when the promote timeout ran out; the server stays read-only`);
+      throw new OcfError(OCF.ERR_GENERIC, `not promoted: events received from ${st.sourceHost} were still being applied (${st.execFile}:${st.execPos} of ${st.readFile}:${st.readPos}${st.retrievedGtid ? `, received ${st.retrievedGtid}` : ''}) when the promote timeout ran out; the server stays read-only`);
     }
-    await sleep(Math.min(50, ctx.deadline.remaining() - reserveMs), ctx.signal);
+    await sleep(Math.min(20, ctx.deadline.remaining() - reserveMs), ctx.signal);
   }
 }
 
-/** Grade this replica now, given the pending-since bookkeeping; returns assessment and score. */
-export function assess(ctx: Ctx, status: ReplicaStatus | undefined, pendingSince: number | undefined, now = Date.now()): {
+/**
+ * Grade this replica now, given the pending-since bookkeeping; returns assessment and score. A
+ * server found holding errant transactions (and so not following the primary) grades FAIL.
+ */
+export function assess(ctx: Ctx, status: ReplicaStatus | undefined, pendingSince: number | undefined, now = Date.now(), errant?: string): {
   a: Assessment; score: string; pendingSince: number | undefined;
 } {
   const t = trackPending(status, pendingSince, now);
   const p = ctx.params;
-  const a = gradeReplica({ status, pendingForSeconds: t.pendingForSeconds },
+  let a = gradeReplica({ status, pendingForSeconds: t.pendingForSeconds },
     { info: p.lag_info, warn: p.lag_warn, critical: p.lag_critical, fail: p.lag_fail });
+  if (errant) a = { grade: 'FAIL', lag: a.lag, reasons: [`errant transactions ${errant}: not following the primary`, ...a.reasons] };
   return { a, score: scoreValue(promotionScore(a)), pendingSince: t.since };
 }

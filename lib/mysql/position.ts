@@ -174,3 +174,29 @@ export function errantTransactions(local: History, primary: History): Errant | u
   if (gtids.length === 0) return undefined;
   return { gtids, text: gtids.join(', ') };
 }
+
+// ---------------------------------------------------------------- catch-up
+
+export interface ReceiveApply {
+  /** MariaDB Gtid_IO_Pos / MySQL Retrieved_Gtid_Set ('' when unknown). */
+  retrievedGtid: string;
+  readFile: string;
+  readPos: number;
+  execFile: string;
+  execPos: number;
+}
+
+/**
+ * Has a replica received transactions it has not applied? MariaDB: compare GTIDs, because
+ * Gtid_IO_Pos only counts complete transactions and the executed coordinates it shows right after
+ * a relay-log resume (CHANGE MASTER ... RELAY_LOG_POS) are not to be trusted. MySQL: compare the
+ * source coordinates received and executed (its Retrieved_Gtid_Set may name a transaction received
+ * only in part, which would never count as applied).
+ */
+export function unapplied(family: GtidFamily, s: ReceiveApply, applied: string): boolean {
+  if (family === 'mariadb' && s.retrievedGtid !== '') {
+    return !positionContains(parsePosition(family, applied), parsePosition(family, s.retrievedGtid));
+  }
+  if (!s.readFile) return false;
+  return s.readFile !== s.execFile || s.readPos > s.execPos;
+}

@@ -41,6 +41,9 @@ export interface ReplicaStatus {
   retrievedGtid: string;
   sourceServerId: number;
   sqlState: string;
+  /** Where the SQL thread is in this replica's own relay log. */
+  relayFile: string;
+  relayPos: number;
 }
 
 function pick(row: Row, ...names: string[]): unknown {
@@ -108,6 +111,8 @@ export function parseReplicaStatus(rows: readonly Row[]): ReplicaStatus | undefi
     retrievedGtid: str(pick(row, 'Gtid_IO_Pos', 'Retrieved_Gtid_Set')).replace(/\s+/g, ''),
     sourceServerId: num(pick(row, 'Master_Server_Id', 'Source_Server_Id')),
     sqlState: str(pick(row, 'Slave_SQL_Running_State', 'Replica_SQL_Running_State')),
+    relayFile: str(row.Relay_Log_File),
+    relayPos: num(row.Relay_Log_Pos),
   };
 }
 

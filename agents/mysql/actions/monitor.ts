@@ -8,7 +8,7 @@ import { OCF, OcfError, type OcfCode } from '../../../lib/ocf/codes.ts';
 import { PRIMARY_SCORE, scoreValue } from '../../../lib/mysql/health.ts';
 import { findServer } from '../../../lib/mysql/server.ts';
 import { loadState, openLocal, publish, saveState, type Ctx, type LocalSession } from '../context.ts';
-import { assess, readState, readStatus } from '../replication.ts';
+import { assess, followIfAdrift, readState, readStatus } from '../replication.ts';
 
 /**
  * Is this instance promoted as far as Pacemaker is concerned? The role of the recurring monitor
@@ -64,10 +64,12 @@ export async function monitor(ctx: Ctx): Promise<OcfCode> {
       return OCF.RUNNING_PROMOTED;
     }
     if (promoted) throw brokenPrimary('the server is read-only');
-    const status = await readStatus(s);
-    const r = assess(ctx, status, st.pendingSince);
+    let status = await readStatus(s);
+    if (!ctx.isProbe && (!status || status.io !== 'running') && (await followIfAdrift(ctx, s, status))) status = await readStatus(s);
+    const errant = loadState(ctx).errant;
+    const r = assess(ctx, status, st.pendingSince, Date.now(), errant);
     const wasPromoted = ctx.isProbe && st.promoted === true;
-    if (r.pendingSince !== st.pendingSince || wasPromoted) saveState(ctx, { ...st, promoted: false, pendingSince: r.pendingSince });
+    if (r.pendingSince !== st.pendingSince || wasPromoted) saveState(ctx, { ...loadState(ctx), promoted: false, pendingSince: r.pendingSince });
     if (r.a.grade !== 'OK') ctx.log.info(`replica graded ${r.a.grade}: ${r.a.reasons.join('; ')}`);
     if (ctx.checkLevel >= 10) {
       try { await readTestTable(ctx, s); } catch (e) {

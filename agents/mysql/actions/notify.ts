@@ -3,9 +3,13 @@ import { OCF, type OcfCode } from '../../../lib/ocf/codes.ts';
 import type { Ctx } from '../context.ts';
 import { postPromote } from '../notify/post-promote.ts';
 import { postStart } from '../notify/post-start.ts';
+import { preDemote } from '../notify/pre-demote.ts';
+import { prePromote } from '../notify/pre-promote.ts';
 
 const HANDLERS: Record<string, (ctx: Ctx) => Promise<OcfCode>> = {
+  'pre-promote': prePromote,
   'post-promote': postPromote,
+  'pre-demote': preDemote,
   'post-start': postStart,
 };
 

@@ -10,9 +10,9 @@ import { SqlError } from '../../../lib/mysql/client.ts';
 import { flavourFromBinaryVersion, type FlavourName } from '../../../lib/mysql/flavour.ts';
 import { findServer, serverArgs } from '../../../lib/mysql/server.ts';
 import {
-  attributeCache, clearState, openLocal, publish, resolveBinary, saveState, serverConfig, withLocal, type Ctx,
+  attributeCache, clearState, localNode, openLocal, publish, resolveBinary, saveState, serverConfig, withLocal, type Ctx,
 } from '../context.ts';
-import { assess, followPrimary, readState, readStatus } from '../replication.ts';
+import { applySemisync, assess, errantReason, followPrimary, readState, readStatus } from '../replication.ts';
 
 async function binaryFlavour(ctx: Ctx, binary: string): Promise<FlavourName> {
   const r = await run(binary, ['--version'], { timeoutMs: ctx.deadline.cap(10_000), signal: ctx.signal });
@@ -108,7 +108,11 @@ export async function start(ctx: Ctx): Promise<OcfCode> {
       ctx.log.warn('the running server was writable; making it read-only (an unpromoted instance never takes writes)');
       for (const q of s.sql.readOnly) await s.db.exec(q);
     }
-    await followPrimary(ctx, s);
+    await applySemisync(ctx, s, s.sql.semisyncReplica(p.semisync), p.semisync);
+    const f = await followPrimary(ctx, s);
+    // A former primary with transactions the current one lacks must not join it: fail the start,
+    // having changed nothing on either server, and say which transactions.
+    if (f.join?.outcome === 'errant') throw new OcfError(OCF.ERR_GENERIC, errantReason(await localNode(ctx), f.node!, f.join.errant));
     const status = await readStatus(s);
     return assess(ctx, status, undefined);
   });

@@ -1,6 +1,7 @@
 // validate-all (and the check before every start): parameters, binary, datadir, user, password
 // file; clone meta where Pacemaker gives it; at OCF_CHECK_LEVEL 10, a login of the replication
-// account on the running server.
+// account on the running server; at OCF_CHECK_LEVEL 20, the errant-transaction report (report.ts):
+// rc 1 with the list when any server holds transactions the primary lacks.
 //   6 ERR_CONFIGURED: wrong everywhere (parameter values, clone meta);
 //   5 ERR_INSTALLED:  no server binary on this node;
 //   2 ERR_ARGS:       wrong on this node (datadir, user, password file, login).
@@ -10,6 +11,7 @@ import { OCF, OcfError, type OcfCode } from '../../../lib/ocf/codes.ts';
 import { run } from '../../../lib/exec.ts';
 import { findServer } from '../../../lib/mysql/server.ts';
 import { replicationPassword, resolveBinary, withLocal, type Ctx } from '../context.ts';
+import { errantReport } from '../report.ts';
 
 const isTrue = (v: string | undefined) => v !== undefined && ['true', '1', 'yes', 'on'].includes(v.toLowerCase());
 
@@ -55,5 +57,6 @@ export async function validate(ctx: Ctx): Promise<OcfCode> {
       throw new OcfError(OCF.ERR_ARGS, `${p.replication_user} cannot log in to the local server: ${(e as Error).message}`);
     }
   }
+  if (ctx.checkLevel >= 20) await errantReport(ctx);
   return OCF.SUCCESS;
 }

@@ -4,7 +4,7 @@
 import { OCF, type OcfCode } from '../../../lib/ocf/codes.ts';
 import { findServer } from '../../../lib/mysql/server.ts';
 import { localNode, loadState, withLocal, type Ctx } from '../context.ts';
-import { findPrimary, readStatus, replicateFrom } from '../replication.ts';
+import { findPrimary, readStatus, recordJoin, replicateFrom } from '../replication.ts';
 
 export async function postStart(ctx: Ctx): Promise<OcfCode> {
   const self = await localNode(ctx);
@@ -14,7 +14,7 @@ export async function postStart(ctx: Ctx): Promise<OcfCode> {
   const { node } = await findPrimary(ctx, self);
   if (!node) return OCF.SUCCESS;
   await withLocal(ctx, async (s) => {
-    if (!(await readStatus(s))) await replicateFrom(ctx, s, node);
+    if (!(await readStatus(s))) await recordJoin(ctx, s, await replicateFrom(ctx, s, node));
   });
   return OCF.SUCCESS;
 }

@@ -38,6 +38,7 @@ export const mariadbSql: FlavourSql = {
   startReplica: 'START SLAVE',
   resetReplicaAll: 'RESET SLAVE ALL',
   changeSource,
+  keepRelayLog: (file, pos) => [{ sql: 'CHANGE MASTER TO MASTER_USE_GTID = no, RELAY_LOG_FILE = ?, RELAY_LOG_POS = ?', values: [file, Math.trunc(pos)] }],
   readOnly: ['SET GLOBAL read_only = ON'],
   writable: ['SET GLOBAL read_only = OFF'],
   clientSessions: CLIENT_SESSIONS,

@@ -34,6 +34,7 @@ export const mysql80Sql: FlavourSql = {
   startReplica: 'START REPLICA',
   resetReplicaAll: 'RESET REPLICA ALL',
   changeSource: mysqlChangeSource,
+  keepRelayLog: () => [],
   // super_read_only=ON implies read_only=ON and also stops accounts with SUPER/CONNECTION_ADMIN.
   readOnly: ['SET GLOBAL super_read_only = ON'],
   writable: ['SET GLOBAL super_read_only = OFF', 'SET GLOBAL read_only = OFF'],

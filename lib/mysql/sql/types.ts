@@ -25,6 +25,13 @@ export interface FlavourSql {
   readonly startReplica: string;
   readonly resetReplicaAll: string;
   changeSource(s: SourceSpec): Statement;
+  /**
+   * Before restarting an applier whose two threads are both stopped: statements that keep the relay
+   * log it has not applied yet. MariaDB in GTID mode discards relay logs when a thread starts with
+   * both stopped (it means to fetch again from its GTID position, which a dead primary cannot
+   * serve); pointing it at its own relay-log position without GTID keeps them. MySQL keeps them.
+   */
+  keepRelayLog(relayFile: string, relayPos: number): Statement[];
   /** Statements that make the server refuse client writes, strongest first. */
   readonly readOnly: readonly string[];
   /** Statements that make it writable again, in order. */

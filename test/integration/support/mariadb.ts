@@ -80,7 +80,8 @@ export async function mariadbTemplate(): Promise<string> {
   const out = (await must(MARIADBD, ['--version'])).stdout;
   const ver = (/Ver\s+(\d+\.\d+\.\d+)/.exec(out)?.[1] ?? 'x').replace(/[^0-9.]/g, '');
   // Short: unix socket paths are limited to 107 bytes.
-  const dir = join(tmpdir(), `vigil-mdb-tpl-${ver}`);
+  // The suffix names the account set below: change it when the grants change (a new template).
+  const dir = join(tmpdir(), `vigil-mdb-tpl-${ver}-g2`);
   if (existsSync(join(dir, '.complete'))) return join(dir, 'data');
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
@@ -100,7 +101,7 @@ export async function mariadbTemplate(): Promise<string> {
     const stmts = [
       `CREATE USER '${REPL_USER}'@'%' IDENTIFIED BY '${REPL_PASSWORD}'`,
       `CREATE USER '${REPL_USER}'@'localhost' IDENTIFIED BY '${REPL_PASSWORD}'`,
-      ...['%', 'localhost'].map((h) => `GRANT REPLICATION SLAVE, BINLOG MONITOR, SLAVE MONITOR, REPLICATION SLAVE ADMIN, READ_ONLY ADMIN, CONNECTION ADMIN, PROCESS, RELOAD, SELECT ON *.* TO '${REPL_USER}'@'${h}'`),
+      ...['%', 'localhost'].map((h) => `GRANT REPLICATION SLAVE, BINLOG MONITOR, SLAVE MONITOR, REPLICATION SLAVE ADMIN, REPLICATION MASTER ADMIN, READ_ONLY ADMIN, CONNECTION ADMIN, PROCESS, RELOAD, SELECT ON *.* TO '${REPL_USER}'@'${h}'`),
       'CREATE DATABASE vigiltest',
       'CREATE TABLE vigiltest.t (id INT PRIMARY KEY, v VARCHAR(100)) ENGINE=InnoDB',
       `CREATE USER '${APP_USER}'@'%' IDENTIFIED BY '${APP_PASSWORD}'`,
@@ -125,6 +126,16 @@ export function mariadbConfig(o: { serverId: number; reportHost: string; bindAdd
     'gtid_strict_mode=ON', 'innodb_buffer_pool_size=16M', 'performance_schema=OFF', 'sync_binlog=1',
     'innodb_flush_log_at_trx_commit=1', `log_error=${o.logError}`, '',
   ].join('\n');
+}
+
+/** The instances a transition acts on, by operation, and who is active and promoted when it starts. */
+export interface TransitionPlan {
+  promote?: Node[];
+  demote?: Node[];
+  stop?: Node[];
+  start?: Node[];
+  active?: Node[];
+  promoted?: Node[];
 }
 
 export interface ClusterOptions {
@@ -229,6 +240,37 @@ export class MariaCluster {
       OCF_RESKEY_CRM_meta_notify_unpromoted_resource: inst(unpromoted), OCF_RESKEY_CRM_meta_notify_unpromoted_uname: names(unpromoted),
       OCF_RESKEY_CRM_meta_notify_all_uname: names(this.nodes), OCF_RESKEY_CRM_meta_notify_available_uname: names(this.nodes),
     };
+  }
+
+  /**
+   * The notification environment of one transition, every list filled the way Pacemaker fills it
+   * (pe_notif.c: the same lists for every notification of the transition). `active` defaults to
+   * every node whose server runs, `promoted` to the node the fake cluster reports promoted.
+   */
+  transitionEnv(type: 'pre' | 'post', op: 'start' | 'stop' | 'promote' | 'demote', plan: TransitionPlan): Record<string, string> {
+    const inst = (ns: Node[]) => ns.map((n) => `db:${n.index}`).join(' ');
+    const names = (ns: Node[]) => ns.map((n) => n.name).join(' ');
+    const active = plan.active ?? this.nodes.filter((n) => this.pid(n) !== undefined);
+    const promoted = plan.promoted ?? active.filter((n) => n.name === this.promotedNode());
+    const unpromoted = active.filter((n) => !promoted.includes(n));
+    const e: Record<string, string> = {
+      OCF_RESKEY_CRM_meta_notify_type: type, OCF_RESKEY_CRM_meta_notify_operation: op,
+      OCF_RESKEY_CRM_meta_notify_all_uname: names(this.nodes), OCF_RESKEY_CRM_meta_notify_available_uname: names(this.nodes),
+    };
+    const lists: Array<[string, Node[]]> = [['promote', plan.promote ?? []], ['demote', plan.demote ?? []], ['stop', plan.stop ?? []],
+      ['start', plan.start ?? []], ['active', active], ['promoted', promoted], ['master', promoted], ['unpromoted', unpromoted], ['slave', unpromoted]];
+    for (const [k, ns] of lists) {
+      e[`OCF_RESKEY_CRM_meta_notify_${k}_resource`] = inst(ns);
+      e[`OCF_RESKEY_CRM_meta_notify_${k}_uname`] = names(ns);
+    }
+    return e;
+  }
+
+  /** The node the fake cluster reports promoted, if any. */
+  promotedNode(): string | undefined {
+    const f = join(this.fakeDir, 'promoted');
+    const v = existsSync(f) ? readFileSync(f, 'utf8').trim() : '';
+    return v || undefined;
   }
 
   /** Tell the fake cluster which node holds the promoted instance (what crm_resource --locate reports). */

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import {
   describeLack, errantTransactions, formatPosition, parseHistory, parseMariaState, parsePosition, positionContains,
-  positionUnion, shortfall, type History,
+  positionUnion, shortfall, unapplied, type History,
 } from '../../../lib/mysql/position.ts';
 import { GtidError } from '../../../lib/mysql/gtid.ts';
 
@@ -151,4 +151,20 @@ test('property: MySQL errant transactions are exactly the set difference', () =>
     assert.equal(e === undefined, positionContains(mysql(b), mysql(a)));
     if (e) assert.equal(e.gtids.join(','), describeLack(mysql(b), mysql(a)));
   }), { numRuns: 300 });
+});
+
+test('unapplied: MariaDB by GTID (complete transactions only), MySQL by source coordinates', () => {
+  const s = (o: Partial<{ retrievedGtid: string; readFile: string; readPos: number; execFile: string; execPos: number }>) =>
+    ({ retrievedGtid: '', readFile: 'b.1', readPos: 100, execFile: 'b.1', execPos: 100, ...o });
+  // Right after a relay-log resume MariaDB shows executed coordinates equal to the received ones: GTIDs decide.
+  assert.equal(unapplied('mariadb', s({ retrievedGtid: '0-1-299' }), '0-1-2'), true);
+  assert.equal(unapplied('mariadb', s({ retrievedGtid: '0-1-299', execPos: 50 }), '0-1-299'), false);
+  assert.equal(unapplied('mariadb', s({ retrievedGtid: '0-1-299,1-2-4' }), '0-1-299'), true);
+  assert.equal(unapplied('mariadb', s({}), ''), false, 'no GTID received: coordinates');
+  assert.equal(unapplied('mariadb', s({ execPos: 90 }), ''), true);
+  // MySQL: its retrieved set may name a partial transaction; coordinates decide.
+  assert.equal(unapplied('mysql', s({ retrievedGtid: `${A}:1-10` }), `${A}:1-9`), false);
+  assert.equal(unapplied('mysql', s({ execPos: 90 }), ''), true);
+  assert.equal(unapplied('mysql', s({ execFile: 'b.0', execPos: 900 }), ''), true);
+  assert.equal(unapplied('mysql', s({ readFile: '' }), ''), false, 'never received anything');
 });

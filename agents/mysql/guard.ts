@@ -1,0 +1,57 @@
+// The writable-peer guard (seed 003): before this server becomes writable, ask every other known
+// node's server whether it still accepts writes. The verdict is lib/mysql/election.ts guardVerdict.
+import { OCF, OcfError } from '../../lib/ocf/codes.ts';
+import { SqlError } from '../../lib/mysql/client.ts';
+import { guardVerdict, type GuardVerdict, type PeerAnswer } from '../../lib/mysql/election.ts';
+import { parsePositionsRow } from '../../lib/mysql/status.ts';
+import { clusterTools, withRemote, type Ctx, type ElectionRecord } from './context.ts';
+import { parseNodeMap } from './peers.ts';
+
+/** Errors that mean "nobody is there": the server or its machine is down, or the name unknown. */
+const SILENT_CODES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'ETIMEDOUT', 'ECONNRESET',
+  'ENOTFOUND', 'EAI_AGAIN', 'EPIPE', 'PROTOCOL_CONNECTION_LOST', 'PROTOCOL_SEQUENCE_TIMEOUT']);
+
+/** How one peer's failure to answer is read: silent (nobody there) or unknown (somebody, but unclear). */
+export function classifyPeerError(e: unknown): { answer: 'silent' | 'unknown'; detail: string } {
+  const detail = (e as Error).message ?? String(e);
+  if (e instanceof SqlError) {
+    if (e.kind === 'timeout' || (e.code !== undefined && SILENT_CODES.has(e.code))) return { answer: 'silent', detail };
+    // System errors (negative errno from the socket) while connecting: nobody is listening there.
+    if (e.kind === 'connect' && (e.errno === undefined || e.errno < 0)) return { answer: 'silent', detail };
+  }
+  return { answer: 'unknown', detail };
+}
+
+/** Every node whose server could take writes: node_map, the cluster's node list, minus this node. */
+export async function guardedNodes(ctx: Ctx, self: string | undefined, rec: ElectionRecord | undefined): Promise<string[]> {
+  const nodes = new Set<string>([...parseNodeMap(ctx.params.node_map).map.keys(), ...(rec?.all ?? [])]);
+  if (nodes.size === 0 || !rec) {
+    const r = await clusterTools(ctx).knownNodes();
+    if (r.ok) for (const n of r.value!) nodes.add(n);
+    else ctx.log.warn(`cannot list the cluster's nodes (${r.reason}); checking only node_map's`);
+  }
+  if (self) nodes.delete(self);
+  return [...nodes].sort();
+}
+
+export async function askPeers(ctx: Ctx, nodes: readonly string[]): Promise<PeerAnswer[]> {
+  return Promise.all(nodes.map(async (node): Promise<PeerAnswer> => {
+    try {
+      const row = parsePositionsRow((await withRemote(ctx, node, (s) => s.db.query(s.sql.positions)))[0]);
+      return row.readOnly || row.superReadOnly ? { node, answer: 'read-only' } : { node, answer: 'writable' };
+    } catch (e) {
+      if (e instanceof OcfError && e.code !== OCF.ERR_GENERIC) throw e;
+      const c = classifyPeerError(e);
+      return c.answer === 'silent' ? { node, answer: 'silent', detail: c.detail } : { node, answer: 'unknown', detail: c.detail };
+    }
+  }));
+}
+
+/** Throws (rc 1) when another server still takes writes or cannot be read. */
+export async function guardWritablePeers(ctx: Ctx, self: string | undefined, rec: ElectionRecord | undefined): Promise<GuardVerdict> {
+  const nodes = await guardedNodes(ctx, self, rec);
+  const v = guardVerdict(await askPeers(ctx, nodes));
+  if (!v.ok) throw new OcfError(OCF.ERR_GENERIC, v.reason);
+  for (const n of v.notes) ctx.log.info(`writable-peer guard: ${n}`);
+  return v;
+}

@@ -1,0 +1,363 @@
+// ocf:vigil:mysql part 2 against three real MariaDB servers on 127.0.0.1:33081-33083, driven through
+// the built bundle with the notify variables of every step of each transition, as Pacemaker runs
+// them: the election (the most advanced replica wins, a behind candidate fails with the reason),
+// catch-up before the first write, semi-sync, a planned switchover under writes, rejoin of a former
+// primary (accepted, and refused with its errant transactions listed and nothing changed), the
+// errant-transaction report and the writable-peer guard. Cluster tools are the fake-cluster
+// recorders; the real cluster is exercised by the lab.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { MariaCluster, APP_PASSWORD, APP_USER, type Node, type TransitionPlan } from './support/mariadb.ts';
+import { signal } from '../../lib/daemon.ts';
+
+const RECURRING = { OCF_RESKEY_CRM_meta_interval: '7000' };
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('ocf:vigil:mysql failover with three MariaDB servers', { timeout: 900_000 }, () => {
+  let c: MariaCluster;
+  let n1: Node, n2: Node, n3: Node;
+
+  before(async () => {
+    c = await MariaCluster.create({ nodes: 3, basePort: 33081 });
+    [n1, n2, n3] = c.nodes as [Node, Node, Node];
+  });
+  after(async () => { await c?.cleanup(process.env.VIGIL_KEEP_TEST_DIRS === '1'); });
+
+  const ok = async (node: Node, action: string, extra: Record<string, string> = {}) => {
+    const r = await c.agent(node, action, extra);
+    assert.equal(r.code, 0, `${action} on ${node.name} failed (${r.code}): ${r.reason ?? ''}\n${r.stderr}`);
+    return r;
+  };
+  const readOnly = async (node: Node) => Number((await c.root(node, 'SELECT @@read_only AS ro'))[0]!.ro);
+  const ids = async (node: Node) => (await c.root(node, 'SELECT id FROM vigiltest.t ORDER BY id')).map((r) => Number(r.id));
+  const gtid = async (node: Node) => String((await c.root(node, 'SELECT @@gtid_current_pos AS g'))[0]!.g);
+  const slave = async (node: Node) => (await c.root(node, 'SHOW SLAVE STATUS'))[0];
+  const replicated = (nodes: Node[], id: number) => c.waitFor(async () => {
+    for (const n of nodes) if (!(await ids(n)).includes(id)) return false;
+    return true;
+  }, 15_000, `row ${id} on ${nodes.map((n) => n.name).join(', ')}`);
+  let nextId = 1000;
+  const write = async (node: Node, n = 1): Promise<number[]> => {
+    const out: number[] = [];
+    for (let i = 0; i < n; i++) { const id = nextId++; await c.app(node, 'INSERT INTO vigiltest.t VALUES (?, ?)', [id, 'w']); out.push(id); }
+    return out;
+  };
+  /** Notify every active instance, in parallel, as Pacemaker does. */
+  const notifyAll = async (type: 'pre' | 'post', op: 'start' | 'stop' | 'promote' | 'demote', plan: TransitionPlan, extra: Record<string, string> = {}) => {
+    const env = c.transitionEnv(type, op, plan);
+    const targets = plan.active ?? c.nodes.filter((n) => c.pid(n) !== undefined);
+    const runs = await Promise.all(targets.map((n) => c.agent(n, 'notify', { ...env, ...extra })));
+    runs.forEach((r, i) => assert.equal(r.code, 0, `${type}-${op} notify on ${targets[i]!.name}: ${r.reason}\n${r.stderr}`));
+    return runs;
+  };
+  /** pre-promote on all, promote, and post-promote on all when it worked. */
+  const promoteTransition = async (target: Node, plan: Omit<TransitionPlan, 'promote'> = {}, extra: Record<string, string> = {}) => {
+    const p: TransitionPlan = { ...plan, promote: [target] };
+    await notifyAll('pre', 'promote', p, extra);
+    const r = await c.agent(target, 'promote', extra);
+    if (r.code === 0) {
+      c.setPromoted(target);
+      await notifyAll('post', 'promote', p, extra);
+    }
+    return r;
+  };
+  /** A planned switchover, every step of the transition (pcs resource move --promoted). */
+  const switchover = async (from: Node, to: Node, extra: Record<string, string> = {}) => {
+    const plan: TransitionPlan = { demote: [from], promote: [to], promoted: [from] };
+    await notifyAll('pre', 'demote', plan, extra);
+    const d = await c.agent(from, 'demote', extra);
+    assert.equal(d.code, 0, `demote: ${d.reason}\n${d.stderr}`);
+    await notifyAll('post', 'demote', plan, extra);
+    await notifyAll('pre', 'promote', plan, extra);
+    const p = await c.agent(to, 'promote', extra);
+    if (p.code === 0) {
+      c.setPromoted(to);
+      await notifyAll('post', 'promote', plan, extra);
+    }
+    return { d, p };
+  };
+  /** The primary's node is lost (powered off, then fenced): its server dies, the cluster forgets it. */
+  const loseNode = async (node: Node) => {
+    signal(c.pid(node)!, 'SIGKILL');
+    await c.waitFor(() => c.pid(node) === undefined, 5000, `${node.name}'s server to die`);
+    c.setPromoted(undefined);
+  };
+
+  test('bootstrap: an election with three empty positions promotes the candidate; positions are published, then withdrawn', async () => {
+    for (const n of c.nodes) await ok(n, 'start');
+    const p: TransitionPlan = { promote: [n1] };
+    const pre = await notifyAll('pre', 'promote', p);
+    assert.match(pre[0]!.stderr, /pre-promote of n1: published position/);
+    for (const n of c.nodes) assert.match(c.attr(n, 'db-position') ?? '', /^v1;[0-9a-f]{12};ok;$/, `${n.name}'s publication`);
+    assert.ok(c.calls().some((l) => /attrd_updater .*-n db-position -U v1;.* -p -N n1$/.test(l)), 'a private attribute, without -W on Pacemaker 2.1.5');
+    const r = await ok(n1, 'promote');
+    assert.match(r.stderr, /election: n1 holds at least as much as every promotable peer/);
+    assert.match(r.stderr, /writable-peer guard|promoted: the server is writable/);
+    c.setPromoted(n1);
+    await notifyAll('post', 'promote', p);
+    for (const n of c.nodes) assert.equal(c.attr(n, 'db-position'), undefined, `${n.name} withdrew its publication`);
+    const [id] = await write(n1);
+    await replicated([n2, n3], id!);
+    assert.equal(c.score(n1), '1001');
+  });
+
+  test('election: a behind candidate fails on purpose naming who is ahead by what; the most advanced replica then wins', async () => {
+    await c.root(n3, 'STOP SLAVE IO_THREAD');
+    const before = await gtid(n3);
+    const rows = await write(n1, 5);
+    await replicated([n2], rows.at(-1)!);
+    const ahead = await gtid(n2);
+    await loseNode(n1);
+    // Pacemaker picked n3 (its score was as good as n2's): the election says no.
+    const plan = { active: [n2, n3], promoted: [] as Node[] };
+    const r = await promoteTransition(n3, plan);
+    assert.equal(r.code, 1, r.stderr);
+    const seqBefore = Number(before.split('-')[2]);
+    const seqAhead = Number(ahead.split('-')[2]);
+    assert.equal(r.reason?.startsWith(`n2 is ahead of n3 by domain 0: sequence ${seqBefore + 1}-${seqAhead} (last from server 1)`), true, r.reason);
+    assert.equal(c.score(n3), '1', 'the candidate lowered its own score');
+    assert.equal(c.score(n2), '1001', 'and raised the winner\'s');
+    assert.equal(await readOnly(n3), 1, 'the refused candidate stays read-only');
+    assert.equal(await gtid(n3), before, 'and unchanged');
+    // The cluster plans again with the new scores: n2 is promoted, n3 follows it and gets the rows.
+    const w = await promoteTransition(n2, plan);
+    assert.equal(w.code, 0, `${w.reason}\n${w.stderr}`);
+    assert.equal(await readOnly(n2), 0);
+    await replicated([n3], rows.at(-1)!);
+    assert.deepEqual(await ids(n3), await ids(n2));
+    // The loser's next monitor restores its graded score.
+    assert.equal((await c.agent(n3, 'monitor', RECURRING)).code, 0);
+    assert.equal(c.score(n3), '1000');
+  });
+
+  test('rejoin: the lost primary comes back as a replica of the new one (its history is contained)', async () => {
+    const r = await ok(n1, 'start');
+    assert.match(r.stderr, /replicating from n2/);
+    const [id] = await write(n2);
+    await replicated([n1, n3], id!);
+    assert.equal(Number((await slave(n1))!.Master_Port), n2.port);
+    assert.equal((await c.agent(n1, 'monitor', RECURRING)).code, 0);
+    assert.equal(c.attr(n1, 'db-grade'), 'OK');
+    assert.ok(Number(c.score(n1)) < 1001, 'a rejoining instance never outranks the running primary');
+  });
+
+  test('a peer that never publishes: promote waits a bounded time, then fails saying which', async () => {
+    const plan: TransitionPlan = { promote: [n3], active: [n1, n2, n3], promoted: [n2] };
+    // Only n3 gets the notification (n1's and n2's pre-promote "failed"): nobody else published.
+    const pre = await c.agent(n3, 'notify', c.transitionEnv('pre', 'promote', plan));
+    assert.equal(pre.code, 0);
+    const t0 = Date.now();
+    const r = await c.agent(n3, 'promote', { OCF_RESKEY_CRM_meta_timeout: '6000' });
+    assert.equal(r.code, 1);
+    assert.match(r.reason ?? '', /no position published by n1, n2 for this election within \d+ ms/);
+    assert.ok(Date.now() - t0 < 6000, `took ${Date.now() - t0} ms`);
+    assert.equal(await readOnly(n3), 1);
+    // Recovering the promoted instance where it is needs no election at all.
+    const rec: TransitionPlan = { promote: [n2], demote: [n2], promoted: [n2], active: [n1, n2, n3] };
+    await c.agent(n2, 'notify', c.transitionEnv('pre', 'promote', rec));
+    const again = await c.agent(n2, 'promote');
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stderr, /recovers where it ran: no election/);
+  });
+
+  test('catch-up: promote returns only after everything received is applied, and is never writable before', async () => {
+    // n2 is primary. n3 receives 600 transactions it does not apply; then n2 goes read-only.
+    await c.root(n3, 'STOP SLAVE SQL_THREAD');
+    const mysql = await import('mysql2/promise');
+    const conn = await mysql.createConnection({ socketPath: n2.socket, user: APP_USER, password: APP_PASSWORD });
+    const first = nextId;
+    for (let i = 0; i < 600; i++) await conn.query('INSERT INTO vigiltest.t VALUES (?, ?)', [nextId++, 'catch-up']);
+    conn.destroy();
+    const last = nextId - 1;
+    await c.waitFor(async () => {
+      const s = (await slave(n3))!;
+      const m = (await c.root(n2, 'SHOW MASTER STATUS'))[0]!;
+      return Number(s.Read_Master_Log_Pos) === Number(m.Position);
+    }, 15_000, 'n3 to receive everything');
+    assert.ok(!(await ids(n3)).includes(last), 'not applied yet');
+    await ok(n2, 'demote');
+    c.setPromoted(undefined);
+    // Sample n3 while it is promoted: whenever it is writable, every row must be there.
+    const samples: Array<{ ro: number; n: number }> = [];
+    let sampling = true;
+    const sampler = (async () => {
+      const s = await mysql.createConnection({ socketPath: n3.socket, user: 'root', password: '' });
+      try {
+        while (sampling) {
+          // Two statements, read_only first: MariaDB answers @@read_only as 0 inside an aggregate over
+          // a table, and a count taken after a writable reading can only be higher than at that moment.
+          const [a] = await s.query('SELECT @@read_only AS ro');
+          const [b] = await s.query(`SELECT COUNT(*) AS n FROM vigiltest.t WHERE id BETWEEN ${first} AND ${last}`);
+          samples.push({ ro: Number((a as Array<{ ro: number }>)[0]!.ro), n: Number((b as Array<{ n: number }>)[0]!.n) });
+          await sleep(2);
+        }
+      } finally { s.destroy(); }
+    })();
+    const plan: TransitionPlan = { active: [n1, n2, n3], promoted: [] };
+    const r = await promoteTransition(n3, plan);
+    sampling = false;
+    await sampler;
+    assert.equal(r.code, 0, `${r.reason}\n${r.stderr}`);
+    assert.match(r.stderr, /SQL thread was stopped with events pending; starting it to catch up/);
+    const n = (await c.root(n3, `SELECT COUNT(*) AS n FROM vigiltest.t WHERE id BETWEEN ${first} AND ${last}`))[0]!.n;
+    assert.equal(Number(n), 600, 'everything received was applied when promote returned');
+    assert.equal(await readOnly(n3), 0);
+    assert.ok(samples.some((s) => s.ro === 1 && s.n < 600), `the sampler saw the catch-up (${samples.length} samples: ${JSON.stringify(samples.slice(0, 3))} ... ${JSON.stringify(samples.slice(-3))})`);
+    const early = samples.filter((s) => s.ro === 0 && s.n < 600);
+    assert.deepEqual(early, [], 'writable before everything was applied');
+  });
+
+  test('catch-up with the whole replica stopped: the relay log is applied, not thrown away', async () => {
+    // n3 is primary. n1 receives 200 transactions with its applier stopped, then stops receiving too
+    // (both threads stopped: MariaDB would discard that relay log on the next start in GTID mode).
+    await c.root(n1, 'STOP SLAVE SQL_THREAD');
+    const first = nextId;
+    await write(n3, 200);
+    const last = nextId - 1;
+    await c.waitFor(async () => String((await slave(n1))!.Gtid_IO_Pos) === await gtid(n3), 15_000, 'n1 to receive everything');
+    await c.root(n1, 'STOP SLAVE IO_THREAD');
+    assert.ok(!(await ids(n1)).includes(last));
+    await ok(n3, 'demote');
+    c.setPromoted(undefined);
+    const r = await promoteTransition(n1, { active: [n1, n2, n3], promoted: [] });
+    assert.equal(r.code, 0, `${r.reason}\n${r.stderr}`);
+    assert.match(r.stderr, /resuming it from relay-bin\.\d+:\d+ to catch up/);
+    const n = (await c.root(n1, `SELECT COUNT(*) AS n FROM vigiltest.t WHERE id BETWEEN ${first} AND ${last}`))[0]!.n;
+    assert.equal(Number(n), 200);
+    const [id] = await write(n1);
+    await replicated([n2, n3], id!);
+  });
+
+  test('semi-sync on: replicas acknowledge, and the primary waits for an acknowledgement', async () => {
+    c.params.semisync = 'true';
+    c.params.semisync_timeout = '1500';
+    // A planned switchover to n3 configures both sides.
+    const { p } = await switchover(n1, n3);
+    assert.equal(p.code, 0, `${p.reason}\n${p.stderr}`);
+    const status = async (node: Node) => new Map((await c.root(node, "SHOW GLOBAL STATUS LIKE 'Rpl_semi_sync_%'")).map((r) => [String(r.Variable_name), String(r.Value)]));
+    const vars = new Map((await c.root(n3, "SHOW GLOBAL VARIABLES LIKE 'rpl_semi_sync_master_%'")).map((r) => [String(r.Variable_name), String(r.Value)]));
+    assert.equal(vars.get('rpl_semi_sync_master_enabled'), 'ON');
+    assert.equal(vars.get('rpl_semi_sync_master_wait_point'), 'AFTER_SYNC');
+    assert.equal(vars.get('rpl_semi_sync_master_timeout'), '1500');
+    await c.waitFor(async () => (await status(n3)).get('Rpl_semi_sync_master_clients') === '2', 10_000, 'two semi-sync replicas');
+    for (const n of [n1, n2]) assert.equal((await status(n)).get('Rpl_semi_sync_slave_status'), 'ON', n.name);
+    const yes0 = Number((await status(n3)).get('Rpl_semi_sync_master_yes_tx'));
+    const [id] = await write(n3);
+    assert.equal((await status(n3)).get('Rpl_semi_sync_master_status'), 'ON');
+    assert.equal(Number((await status(n3)).get('Rpl_semi_sync_master_yes_tx')), yes0 + 1, 'the commit was acknowledged');
+    await replicated([n1, n2], id!);
+    // No replica listening: the commit waits for the timeout before going on asynchronously.
+    for (const n of [n1, n2]) await c.root(n, 'STOP SLAVE IO_THREAD');
+    const no0 = Number((await status(n3)).get('Rpl_semi_sync_master_no_tx'));
+    const t0 = Date.now();
+    await write(n3);
+    const waited = Date.now() - t0;
+    assert.ok(waited >= 1400, `the commit returned after ${waited} ms, without waiting for an acknowledgement`);
+    assert.equal(Number((await status(n3)).get('Rpl_semi_sync_master_no_tx')), no0 + 1);
+    for (const n of [n1, n2]) await c.root(n, 'START SLAVE IO_THREAD');
+    await c.waitFor(async () => (await status(n3)).get('Rpl_semi_sync_master_status') === 'ON', 10_000, 'semi-sync to resume');
+    // The demoted side is a semi-sync replica again.
+    const nv = new Map((await c.root(n1, "SHOW GLOBAL VARIABLES LIKE 'rpl_semi_sync_%_enabled'")).map((r) => [String(r.Variable_name), String(r.Value)]));
+    assert.equal(nv.get('rpl_semi_sync_master_enabled'), 'OFF');
+    assert.equal(nv.get('rpl_semi_sync_slave_enabled'), 'ON');
+  });
+
+  test('planned switchover under writes: no acknowledged commit is lost, and every server converges', async () => {
+    const acked: number[] = [];
+    let target = n3;
+    let stop = false;
+    const mysql = await import('mysql2/promise');
+    const writer = (async () => {
+      let conn: Awaited<ReturnType<typeof mysql.createConnection>> | undefined;
+      while (!stop) {
+        try {
+          conn ??= await mysql.createConnection({ socketPath: target.socket, user: APP_USER, password: APP_PASSWORD, connectTimeout: 2000 });
+          const id = nextId++;
+          await conn.query('INSERT INTO vigiltest.t VALUES (?, ?)', [id, 'switchover']);
+          acked.push(id);
+        } catch {
+          conn?.destroy();
+          conn = undefined;
+          await sleep(5);
+        }
+      }
+      conn?.destroy();
+    })();
+    await sleep(300);
+    const t0 = Date.now();
+    const { d, p } = await switchover(n3, n2);
+    const took = Date.now() - t0;
+    assert.equal(p.code, 0, `${p.reason}\n${p.stderr}`);
+    assert.match(d.stderr, /switchover: n2 holds every transaction of this server/);
+    target = n2;
+    await sleep(300);
+    stop = true;
+    await writer;
+    assert.ok(acked.length > 20, `the writer got ${acked.length} commits through`);
+    const onNew = new Set(await ids(n2));
+    const lost = acked.filter((id) => !onNew.has(id));
+    assert.deepEqual(lost, [], `acknowledged commits missing on the new primary (switchover took ${took} ms)`);
+    await replicated([n1, n3], acked.at(-1)!);
+    const sum = async (n: Node) => (await c.root(n, 'CHECKSUM TABLE vigiltest.t'))[0]!.Checksum;
+    assert.equal(await sum(n1), await sum(n2));
+    assert.equal(await sum(n3), await sum(n2));
+  });
+
+  test('rejoin refused: a former primary with an unreplicated commit fails to start, listing it, and nothing changes', async () => {
+    c.params.semisync = 'false';
+    // n2 is primary. Its replicas stop receiving; n2 commits one more row; then n2's node is lost.
+    for (const n of [n1, n3]) await c.root(n, 'STOP SLAVE IO_THREAD');
+    await c.root(n2, 'SET GLOBAL rpl_semi_sync_master_enabled = OFF');
+    const [lostId] = await write(n2);
+    const errantGtid = await gtid(n2);
+    await loseNode(n2);
+    for (const n of [n1, n3]) await c.root(n, 'START SLAVE IO_THREAD');
+    const r = await promoteTransition(n1, { active: [n1, n3], promoted: [] });
+    assert.equal(r.code, 0, `${r.reason}\n${r.stderr}`);
+    await write(n1, 3);
+    const primaryBefore = { gtid: await gtid(n1), ids: await ids(n1) };
+    // The old primary starts again: it holds errantGtid, which n1 never got.
+    const s = await c.agent(n2, 'start');
+    assert.equal(s.code, 1, s.stderr);
+    assert.match(s.reason ?? '', new RegExp(`^errant transactions on n2: ${errantGtid} \\(not on n1, the primary\\); not joining it as a replica, nothing was changed on either server`));
+    assert.equal(await slave(n2), undefined, 'no replication configured on the refused node');
+    assert.equal(await gtid(n2), errantGtid, 'its data untouched');
+    assert.ok((await ids(n2)).includes(lostId!));
+    assert.equal(await readOnly(n2), 1);
+    assert.deepEqual({ gtid: await gtid(n1), ids: await ids(n1) }, primaryBefore, 'the primary untouched');
+    // The consistency report (validate-all, depth 20) lists it from any node.
+    for (const from of [n1, n3]) {
+      const v = await c.agent(from, 'validate-all', { OCF_CHECK_LEVEL: '20' });
+      assert.equal(v.code, 1, v.stderr);
+      assert.equal(v.reason, `errant transactions (not on the primary n1): n2: ${errantGtid}`);
+      assert.match(v.stderr, /n3: holds nothing that n1 lacks|n2: /);
+    }
+    await ok(n2, 'stop');
+    const clean = await c.agent(n1, 'validate-all', { OCF_CHECK_LEVEL: '20' });
+    assert.equal(clean.code, 0, clean.stderr);
+    assert.match(clean.stderr, /n3: holds nothing that n1 lacks/);
+    assert.match(clean.stderr, /n2: not checked/);
+  });
+
+  test('writable-peer guard: a promotion is refused while another server still takes writes', async () => {
+    await ok(n1, 'demote');
+    c.setPromoted(undefined);
+    await c.root(n3, 'SET GLOBAL read_only = OFF'); // a server someone made writable behind the cluster's back
+    const plan: TransitionPlan = { active: [n1, n3], promoted: [] };
+    const r = await promoteTransition(n1, plan);
+    assert.equal(r.code, 1, r.stderr);
+    assert.equal(r.reason, 'refusing to become writable: n3 still accepts writes (not read-only); stop or fence n3 first');
+    assert.equal(await readOnly(n1), 1, 'the refused node stays read-only');
+    await c.root(n3, 'SET GLOBAL read_only = ON');
+    const again = await promoteTransition(n1, plan);
+    assert.equal(again.code, 0, `${again.reason}\n${again.stderr}`);
+    assert.match(again.stderr, /writable-peer guard: n2: no server answers/);
+  });
+
+  test('Pacemaker 2.1.6+: positions are published with attrd_updater -W cluster', async () => {
+    const plan: TransitionPlan = { promote: [n3], active: [n1, n3], promoted: [n1] };
+    await notifyAll('pre', 'promote', plan, { FAKE_PACEMAKER_VERSION: '2.1.6' });
+    assert.ok(c.calls().some((l) => /attrd_updater .*-n db-position -U v1;.* -p -N n3 -W cluster$/.test(l)), c.calls().slice(-8).join('\n'));
+    await notifyAll('post', 'promote', { ...plan, promote: [] });
+  });
+});
