@@ -75,7 +75,7 @@ test('plan: the BMC config points chassis control at the lab and the node', () =
 });
 
 test('plan: mount steps are written one per line and refuse relative or spaced paths', () => {
-  const steps = baseMounts('/lab/nodes/n1/disk', { dir: '/repo/dist', providers: ['vigil'], fenceAgents: ['fence_ipmi'] });
+  const steps = baseMounts('/lab/nodes/n1/disk', { ocfDir: '/repo/dist/resource.d', sbinDir: '/repo/dist/sbin', providers: ['vigil'], fenceAgents: ['fence_ipmi'] });
   const text = mountsText(steps);
   assert.match(text, /^bind \/lab\/nodes\/n1\/disk\/var-lib-pacemaker \/var\/lib\/pacemaker$/m);
   assert.match(text, /^overlay \/usr\/lib\/ocf\/resource\.d$/m);
@@ -83,7 +83,7 @@ test('plan: mount steps are written one per line and refuse relative or spaced p
   assert.match(text, /^symlink \/repo\/dist\/sbin\/fence_ipmi \/usr\/sbin\/fence_ipmi$/m);
   // The overlay comes before the links it receives.
   assert.ok(text.indexOf('overlay /usr/sbin') < text.indexOf('symlink /repo/dist/sbin'));
-  assert.doesNotMatch(mountsText(baseMounts('/d', { dir: '/r', providers: [], fenceAgents: [] })), /overlay/);
+  assert.doesNotMatch(mountsText(baseMounts('/d', { ocfDir: '/r', sbinDir: '/s', providers: [], fenceAgents: [] })), /overlay/);
   assert.throws(() => mountsText([{ op: 'bind', from: 'rel', to: '/x' }]), /absolute/);
   assert.throws(() => mountsText([{ op: 'tmpfs', at: '/a b' }]), /whitespace/);
 });

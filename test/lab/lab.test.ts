@@ -43,7 +43,7 @@ describe('the lab (3 nodes)', () => {
     if (agents.providers.includes('vigil')) {
       assert.ok(!existsSync('/usr/lib/ocf/resource.d/vigil'), 'the host has /usr/lib/ocf/resource.d/vigil (the lab must not install there)');
       const listed = await l.onOk('n1', ['ls', '/usr/lib/ocf/resource.d/vigil/']);
-      for (const a of readdirSync(join(agents.dir, 'resource.d', 'vigil'))) assert.match(listed, new RegExp(`^${a}$`, 'm'));
+      for (const a of readdirSync(join(agents.ocfDir, 'vigil'))) assert.match(listed, new RegExp(`^${a}$`, 'm'));
     }
     for (const f of agents.fenceAgents) {
       assert.ok((await l.on('n1', ['test', '-x', `/usr/sbin/${f}`])).code === 0, `${f} not in n1's /usr/sbin`);

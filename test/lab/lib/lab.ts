@@ -322,7 +322,6 @@ export class Lab {
 
   async ensureBmc(node: string): Promise<void> {
     const p = this.plan(node);
-    const bp = this.p.bmc(node);
     await this.ensureNetns(p.bmcNetns);
     if ((await this.ip(['-n', p.bmcNetns, 'link', 'show', 'eth0'])).code !== 0) {
       await this.plug('mgmt', p.bmcPort, p.bmcNetns, 'eth0', p.bmcMac);
@@ -390,15 +389,12 @@ export class Lab {
     await this.plug('mgmt', p.mgmtPort, pid, 'eth1', p.mgmtMac, !this.isCut(node, 'mgmt'));
   }
 
-  /** Agent providers and fence agents found in the agents folder (dist/ by default). */
-  agents(): { dir: string; providers: string[]; fenceAgents: string[] } {
-    const dir = this.config.agentsDir;
-    const list = (d: string) => { try { return readdirSync(d).sort(); } catch { return []; } };
-    return {
-      dir,
-      providers: list(join(dir, 'resource.d')).filter((p) => statSync(join(dir, 'resource.d', p)).isDirectory()),
-      fenceAgents: list(join(dir, 'sbin')).filter((f) => f.startsWith('fence_')),
-    };
+  /**
+   * Agent providers and fence agents in the agents folder: dist/ (resource.d/<provider>, sbin/) by
+   * default, or the root of an unpacked package (usr/lib/ocf/resource.d/<provider>, usr/sbin/).
+   */
+  agents(): AgentTree {
+    return findAgents(this.config.agentsDir);
   }
 
   /** Extra mount steps a later feature (MariaDB, sshd) stores in nodes/<n>/mounts.d/*.json. */
@@ -548,6 +544,21 @@ export class Lab {
     if (!n) throw new LabError('no node is running');
     return n;
   }
+}
+
+export interface AgentTree { ocfDir: string; sbinDir: string; providers: string[]; fenceAgents: string[] }
+
+export function findAgents(dir: string): AgentTree {
+  const list = (d: string) => { try { return readdirSync(d).sort(); } catch { return []; } };
+  const pkg = existsSync(join(dir, 'usr', 'lib', 'ocf', 'resource.d'));
+  const ocfDir = pkg ? join(dir, 'usr', 'lib', 'ocf', 'resource.d') : join(dir, 'resource.d');
+  const sbinDir = pkg ? join(dir, 'usr', 'sbin') : join(dir, 'sbin');
+  return {
+    ocfDir,
+    sbinDir,
+    providers: list(ocfDir).filter((p) => statSync(join(ocfDir, p)).isDirectory()),
+    fenceAgents: list(sbinDir).filter((f) => f.startsWith('fence_')),
+  };
 }
 
 export function describeStatus(s: ClusterStatus): string {

@@ -28,7 +28,10 @@ export interface LabConfig {
   tokenMs: number;
   /** Simulated POST: power-on waits this long before the node boots. Longer than token + consensus. */
   postDelayMs: number;
-  /** A tree shaped like dist/ (resource.d/<provider>/<agent>, sbin/fence_<agent>) shown to every node. */
+  /**
+   * The agents every node sees: a tree shaped like dist/ (resource.d/<provider>/<agent>,
+   * sbin/fence_<agent>) or an unpacked package root (usr/lib/ocf/resource.d/..., usr/sbin/...).
+   */
   agentsDir: string;
   bmcUser: string;
   bmcPassword: string;
@@ -224,7 +227,7 @@ export function mountsText(steps: readonly MountStep[]): string {
  * under test over the distribution's agent folders (an overlay, so the host's own
  * /usr/lib/ocf and /usr/sbin are never written).
  */
-export function baseMounts(disk: string, agents: { providers: string[]; fenceAgents: string[]; dir: string }): MountStep[] {
+export function baseMounts(disk: string, agents: { ocfDir: string; sbinDir: string; providers: string[]; fenceAgents: string[] }): MountStep[] {
   const steps: MountStep[] = DISK_LAYOUT.filter((d) => d.target)
     .map((d) => ({ op: 'bind' as const, from: join(disk, d.dir), to: d.target }));
   steps.push({ op: 'bind', from: join(disk, 'hosts'), to: '/etc/hosts' });
@@ -232,13 +235,13 @@ export function baseMounts(disk: string, agents: { providers: string[]; fenceAge
   if (agents.providers.length) {
     steps.push({ op: 'overlay', at: '/usr/lib/ocf/resource.d' });
     for (const p of agents.providers) {
-      steps.push({ op: 'symlink', target: join(agents.dir, 'resource.d', p), at: `/usr/lib/ocf/resource.d/${p}` });
+      steps.push({ op: 'symlink', target: join(agents.ocfDir, p), at: `/usr/lib/ocf/resource.d/${p}` });
     }
   }
   if (agents.fenceAgents.length) {
     steps.push({ op: 'overlay', at: '/usr/sbin' });
     for (const f of agents.fenceAgents) {
-      steps.push({ op: 'symlink', target: join(agents.dir, 'sbin', f), at: `/usr/sbin/${f}` });
+      steps.push({ op: 'symlink', target: join(agents.sbinDir, f), at: `/usr/sbin/${f}` });
     }
   }
   return steps;

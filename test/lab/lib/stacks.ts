@@ -16,7 +16,7 @@ export const HEARTBEAT: Stack = { name: 'heartbeat', vipAgent: 'ocf:heartbeat:IP
 /** Why vigil's stack cannot run in this lab yet (its bundles are not built), or undefined. */
 export function vigilMissing(lab: Lab): string | undefined {
   const a = lab.agents();
-  const need = [join(a.dir, 'resource.d', 'vigil', 'vip'), join(a.dir, 'sbin', 'fence_ipmi')];
+  const need = [join(a.ocfDir, 'vigil', 'vip'), join(a.sbinDir, 'fence_ipmi')];
   const missing = need.filter((f) => !existsSync(f));
   return missing.length ? `vigil's agents are not built: ${missing.join(', ')} missing (run npm run build)` : undefined;
 }
