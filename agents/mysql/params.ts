@@ -120,9 +120,9 @@ export const params = defineParams({
     longdesc: 'How long the semi-sync primary waits for a replica\'s acknowledgement before it carries on asynchronously (and commits are no longer protected until a replica catches up). Raise it to favour zero loss over write availability when every replica is gone.',
   },
   peer_timeout: {
-    type: 'integer', default: 1500, min: 100,
+    type: 'integer', default: 1000, min: 100,
     shortdesc: 'Time (ms) for another node\'s server to answer',
-    longdesc: 'Before becoming writable, promote asks every other node\'s server whether it still accepts writes; a server that does not answer within this time is taken as stopped (the cluster only promotes after stopping or fencing what it lost). Also the time for each look at the target\'s position during a planned switchover and at the primary\'s when a former primary rejoins.',
+    longdesc: 'Before becoming writable, promote asks every other node\'s server whether it still accepts writes; a server that does not answer within this time is taken as stopped (the cluster only promotes after stopping or fencing what it lost). A powered-off machine often answers nothing at all, so this time is part of a failover after a power loss; a live server on a LAN answers in milliseconds. Also the time for each look at the target\'s position during a planned switchover and at the primary\'s when a former primary rejoins.',
   },
   // --- health ---
   lag_info: {
