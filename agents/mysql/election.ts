@@ -6,7 +6,7 @@
 // lag-based scores are only a hint) and the promotion.
 import { OCF, OcfError } from '../../lib/ocf/codes.ts';
 import { sleep } from '../../lib/deadline.ts';
-import { attrdCanWait } from '../../lib/cluster/tools.ts';
+import { attrdCanWait, type ToolResult } from '../../lib/cluster/tools.ts';
 import { ELECTION_LOSER_SCORE, ELECTION_WINNER_SCORE, scoreValue } from '../../lib/mysql/health.ts';
 import {
   decodePublication, electionVerdict, encodePublication, type Contender, type Publication,
@@ -43,12 +43,13 @@ export async function ownPublication(ctx: Ctx, token: string): Promise<Publicati
  * its peers' values itself). Failures are logged: a missing publication makes the candidate wait
  * and then fail, never promote blindly.
  */
-export async function publishPosition(ctx: Ctx, pub: Publication): Promise<void> {
+export async function publishPosition(ctx: Ctx, pub: Publication, version?: Promise<ToolResult<number[]>>): Promise<void> {
   const tools = clusterTools(ctx);
   const name = attributeNames(ctx).position;
   const value = encodePublication(pub);
-  const version = await tools.pacemakerVersion();
-  const wait = attrdCanWait(version.value) ? 'cluster' : undefined;
+  version ??= tools.pacemakerVersion();
+  const v = await version;
+  const wait = attrdCanWait(v.value) ? 'cluster' : undefined;
   const r = await tools.setNodeAttribute(name, value, { private: true, wait });
   if (!r.ok) { ctx.log.warn(`could not publish this node's position: ${r.reason}`); return; }
   if (wait) return;

@@ -2,7 +2,6 @@
 // GTIDs), whether a planned switchover may proceed, and whether another server still taking writes
 // forbids a promotion (seed 003: "in doubt, everybody stops"). The agent gathers the inputs (node
 // attributes, servers' answers) and acts on the verdicts; nothing here does I/O.
-import { createHash } from 'node:crypto';
 import type { NotifyEvent } from '../ocf/notify.ts';
 import {
   describeLack, formatPosition, parsePosition, positionContains, positionUnion, shortfall,
@@ -51,7 +50,14 @@ export function decodePublication(v: string | undefined): Publication | undefine
 export function electionToken(n: NotifyEvent): string {
   const list = (xs: { uname: string }[]) => xs.map((x) => x.uname).filter(Boolean).sort().join(',');
   const plan = `promote=${list(n.promote)};demote=${list(n.demote)};stop=${list(n.stop)};start=${list(n.start)};promoted=${list(n.promoted)}`;
-  return createHash('sha256').update(plan).digest('hex').slice(0, 12);
+  return fnv1a64(plan).slice(0, 12);
+}
+
+/** FNV-1a, 64 bits, as hex: a stable short digest without loading node:crypto into every action. */
+function fnv1a64(s: string): string {
+  let h = 0xcbf29ce484222325n;
+  for (const b of Buffer.from(s, 'utf8')) h = ((h ^ BigInt(b)) * 0x100000001b3n) & 0xffffffffffffffffn;
+  return h.toString(16).padStart(16, '0');
 }
 
 /** The node being promoted by this notification (promoted-max is 1). */

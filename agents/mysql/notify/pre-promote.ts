@@ -5,7 +5,7 @@
 // scores behind the cache's back, and the next monitor must write the graded one again.
 import { OCF, type OcfCode } from '../../../lib/ocf/codes.ts';
 import { electionToken, electorate, isPrimaryRecovery, promoteTarget } from '../../../lib/mysql/election.ts';
-import { attributeCache, localNode, loadState, saveState, type Ctx } from '../context.ts';
+import { attributeCache, clusterTools, localNode, loadState, saveState, type Ctx } from '../context.ts';
 import { ownPublication, publishPosition } from '../election.ts';
 
 export async function prePromote(ctx: Ctx): Promise<OcfCode> {
@@ -26,8 +26,10 @@ export async function prePromote(ctx: Ctx): Promise<OcfCode> {
     if (target === self) saveState(ctx, { ...loadState(ctx), election: { ...record, recover: true } });
     return OCF.SUCCESS;
   }
+  // The Pacemaker version (does attrd_updater have -W?) is asked while the server is read.
+  const version = clusterTools(ctx).pacemakerVersion();
   const pub = await ownPublication(ctx, token);
-  await publishPosition(ctx, pub);
+  await publishPosition(ctx, pub, version);
   ctx.log.info(`pre-promote of ${target}: published ${pub.state === 'down' ? `no position (${pub.why})` : `position ${pub.position}${pub.state === 'fail' ? ` (not promotable: ${pub.why})` : ''}`}`);
   if (target === self) saveState(ctx, { ...loadState(ctx), election: { ...record, recover: false } });
   return OCF.SUCCESS;
