@@ -96,19 +96,38 @@ export interface SshNode {
   stop(): Promise<void>;
 }
 
-const running = new Map<number, ChildProcess>();
-process.on('exit', () => { for (const pid of running.keys()) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } } });
+// unshare's --kill-child does not survive the machine's switch to its account (the kernel clears
+// the parent-death signal on a credential change), so a machine is stopped by SIGKILL to its pid 1,
+// by host pid: the kernel then kills everything else in its pid namespace.
+interface Running { child: ChildProcess; init?: number }
+const running = new Map<number, Running>();
+process.on('exit', () => {
+  for (const [pid, r] of running) for (const p of [r.init, pid]) { if (p) { try { process.kill(p, 'SIGKILL'); } catch { /* gone */ } } }
+});
 
 export async function stopAllSshNodes(): Promise<void> {
-  await Promise.all([...running.entries()].map(([pid, c]) => killAndWait(pid, c)));
+  await Promise.all([...running.keys()].map((pid) => killMachine(pid)));
 }
 
-function killAndWait(pid: number, child: ChildProcess): Promise<void> {
+/** The host pid of the machine's pid 1: the only child of unshare. */
+function initPid(unsharePid: number): number | undefined {
+  try {
+    const kids = readFileSync(`/proc/${unsharePid}/task/${unsharePid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+    return kids.length === 1 ? Number(kids[0]) : undefined;
+  } catch { return undefined; }
+}
+
+function killMachine(pid: number): Promise<void> {
+  const r = running.get(pid);
+  if (!r) return Promise.resolve();
+  const { child } = r;
   return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) { running.delete(pid); resolve(); return; }
-    const t = setTimeout(() => { running.delete(pid); resolve(); }, 3000);
-    child.once('exit', () => { clearTimeout(t); running.delete(pid); resolve(); });
-    try { process.kill(pid, 'SIGKILL'); } catch { clearTimeout(t); running.delete(pid); resolve(); }
+    const done = () => { clearTimeout(t); running.delete(pid); resolve(); };
+    if (child.exitCode !== null || child.signalCode !== null) { done(); return; }
+    const t = setTimeout(done, 3000);
+    child.once('exit', done);
+    const init = r.init ?? initPid(pid);
+    try { if (init) process.kill(init, 'SIGKILL'); else process.kill(pid, 'SIGKILL'); } catch { done(); }
   });
 }
 
@@ -171,6 +190,8 @@ esac
 // pid 1 of the machine, run as the machine's account: starts sshd and lives until SIGTERM.
 const INIT = `#!/bin/sh
 D=$1
+# Hold no descriptor of the harness: it must see the machine's end as the end of unshare.
+exec </dev/null >/dev/null 2>>"$D/state/init.log"
 echo $$ > "$D/state/init.pid"
 trap 'exit 0' TERM
 /usr/sbin/sshd -D -e -f "$D/sshd_config" 2>>"$D/state/sshd.log" &
@@ -217,7 +238,8 @@ export async function startSshNode(o: SshNodeOptions): Promise<SshNode> {
   const shell = o.shell ?? '/bin/sh';
   writeFileSync(join(D, 'etc/passwd'), `${readFileSync('/etc/passwd', 'utf8')}${user}:x:${o.uid}:${o.uid}:vigil test machine:${D}/home:${shell}\n`);
   writeFileSync(join(D, 'etc/group'), `${readFileSync('/etc/group', 'utf8')}${user}:x:${o.uid}:\n`);
-  const hash = o.password ? sh('openssl', ['passwd', '-6', '-stdin'], o.password).trim() : '!';
+  // "*": no password can match, but the account is not locked ("!"), which sshd would refuse even for keys.
+  const hash = o.password ? sh('openssl', ['passwd', '-6', '-stdin'], o.password).trim() : '*';
   // Only the account's own line: the machine has no other secrets to read.
   writeFileSync(join(D, 'etc/shadow'), `${user}:${hash}:19000:0:99999:7:::\n`, { mode: 0o600 });
   chownSync(join(D, 'etc/shadow'), o.uid, o.uid);
@@ -305,7 +327,8 @@ export async function startSshNode(o: SshNodeOptions): Promise<SshNode> {
     let stderr = '';
     c.stderr!.on('data', (d) => { stderr += String(d); });
     child = c;
-    running.set(c.pid!, c);
+    const entry: Running = { child: c };
+    running.set(c.pid!, entry);
     c.once('exit', onExit);
     boots++;
     events.push(`boot ${bootId}`);
@@ -315,6 +338,8 @@ export async function startSshNode(o: SshNodeOptions): Promise<SshNode> {
       if (Date.now() - t0 > 10_000) throw new Error(`sshd did not start within 10 s: ${stderr.trim()} ${readState('sshd.log') ?? ''}`);
       await new Promise((r) => setTimeout(r, 20));
     }
+    entry.init = initPid(c.pid!);
+    if (!entry.init) throw new Error(`cannot find the machine's pid 1 (child of unshare ${c.pid})`);
     link(true);
     setPower('on');
   };
@@ -344,10 +369,7 @@ export async function startSshNode(o: SshNodeOptions): Promise<SshNode> {
     }),
     powerOn: async () => { if (power === 'off') await boot(); },
     cut: async () => {
-      const c = child;
-      if (!c?.pid) return;
-      await killAndWait(c.pid, c);
-      await new Promise((r) => setTimeout(r, 20));
+      if (child?.pid) await killMachine(child.pid);
     },
     newHostKey: () => {
       hk = keygen(hostKeyPath, o.hostKeyType ?? 'ed25519', `${user}-host-new`);
@@ -364,8 +386,7 @@ export async function startSshNode(o: SshNodeOptions): Promise<SshNode> {
     stop: async () => {
       stopped = true;
       clearTimeout(rebootTimer);
-      const c = child;
-      if (c?.pid) await killAndWait(c.pid, c);
+      if (child?.pid) await killMachine(child.pid);
       rmSync(D, { recursive: true, force: true });
     },
   };
