@@ -198,3 +198,20 @@ test('no failback: no replica score, and no score a starting instance gets, reac
   assert.ok(ELECTION_LOSER_SCORE > 0 && ELECTION_LOSER_SCORE < UNCONFIGURED_SCORE);
   assert.ok(ELECTION_WINNER_SCORE > promotionScore({ grade: 'OK', lag: 0, reasons: [] }), 'the node found ahead beats every replica');
 });
+
+test('guard: how a peer\'s failure to answer is read', async () => {
+  const { classifyPeerError } = await import('../../../agents/mysql/guard.ts');
+  const { SqlError } = await import('../../../lib/mysql/client.ts');
+  const cases: Array<[unknown, 'silent' | 'unknown']> = [
+    [new SqlError('connecting to 192.0.2.1:3306 timed out after 1000 ms', undefined, 'ETIMEDOUT', 'timeout'), 'silent'],
+    [new SqlError('connect ECONNREFUSED 127.0.0.1:33082', -111, 'ECONNREFUSED', 'connect'), 'silent'],
+    [new SqlError('connect EHOSTUNREACH 192.0.2.9:3306', -113, 'EHOSTUNREACH', 'connect'), 'silent'],
+    [new SqlError('getaddrinfo ENOTFOUND n9', -3008, 'ENOTFOUND', 'connect'), 'silent'],
+    [new SqlError('Connection lost: The server closed the connection.', undefined, 'PROTOCOL_CONNECTION_LOST', 'query'), 'silent'],
+    [new SqlError("Access denied for user 'repl'@'10.0.0.2'", 1045, 'ER_ACCESS_DENIED_ERROR', 'connect'), 'unknown'],
+    [new SqlError("Host '10.0.0.2' is not allowed to connect", 1130, 'ER_HOST_NOT_PRIVILEGED', 'connect'), 'unknown'],
+    [new SqlError('Too many connections', 1040, 'ER_CON_COUNT_ERROR', 'connect'), 'unknown'],
+    [new Error('something else'), 'unknown'],
+  ];
+  for (const [e, want] of cases) assert.equal(classifyPeerError(e).answer, want, (e as Error).message);
+});
