@@ -318,6 +318,16 @@ describe('mode=self: proofs', () => {
     assert.equal(n3.power(), 'on');
   });
 
+  test('a session that goes silent (keepalives unanswered) counts as dropped, but a node that still logs us in is not off', async () => {
+    knownHosts(n3);
+    // Freezes only this session's sshd: the connection stays open, nothing answers on it any more.
+    const r = await invoke('stdin', selfOptions(n3, 'off', { off_command: 'kill -STOP $PPID', verbose: '1' }));
+    assert.equal(r.code, 1, r.stdout);
+    assert.match(r.stderr, /INFO: connection dropped \(no answer to keepalives\) \d+ ms after off_command/);
+    assert.match(r.stderr, new RegExp(`still runs [\\d.]+ s after off_command \\(same boot id ${n3.bootId()}\\): it did not power off`));
+    assert.ok(r.took < 2000 + 2000 + 2000, `${r.took} ms`);
+  });
+
   test('a boot id command that hangs is stopped by shell_timeout', async () => {
     knownHosts(n3);
     const r = await invoke('stdin', selfOptions(n3, 'status', { boot_id_command: 'sleep 30', shell_timeout: '1' }));

@@ -216,6 +216,8 @@ for p in /sbin/reboot /sbin/poweroff /sbin/halt /sbin/shutdown /sbin/telinit /us
   if [ -e "$p" ]; then mount --bind "$D/refuse" "$(readlink -f "$p")" 2>/dev/null || true; fi
 done
 [ -d /usr/local/bin ] && mount --bind "$D/bin" /usr/local/bin
+# Its own ptys (ssh -t, fence_virsh): a devpts instance whose ptys belong to the account that opens them.
+mount -t devpts -o newinstance,ptmxmode=0666,mode=0620 devpts /dev/pts && mount --bind /dev/pts/ptmx /dev/ptmx
 exec setpriv --reuid="$U" --regid="$U" --clear-groups --no-new-privs --inh-caps=-all --bounding-set=-all \\
   -- /bin/sh "$D/init.sh" "$D"
 `;
@@ -237,7 +239,9 @@ export async function startSshNode(o: SshNodeOptions): Promise<SshNode> {
   for (const d of ['state', 'home', 'state/vms']) chownSync(join(D, d), o.uid, o.uid);
   const shell = o.shell ?? '/bin/sh';
   writeFileSync(join(D, 'etc/passwd'), `${readFileSync('/etc/passwd', 'utf8')}${user}:x:${o.uid}:${o.uid}:vigil test machine:${D}/home:${shell}\n`);
-  writeFileSync(join(D, 'etc/group'), `${readFileSync('/etc/group', 'utf8')}${user}:x:${o.uid}:\n`);
+  // Without a "tty" group sshd leaves the account's ptys to the account (it could not chown them to tty).
+  const groups = readFileSync('/etc/group', 'utf8').split('\n').filter((l) => l && !l.startsWith('tty:')).join('\n');
+  writeFileSync(join(D, 'etc/group'), `${groups}\n${user}:x:${o.uid}:\n`);
   // "*": no password can match, but the account is not locked ("!"), which sshd would refuse even for keys.
   const hash = o.password ? sh('openssl', ['passwd', '-6', '-stdin'], o.password).trim() : '*';
   // Only the account's own line: the machine has no other secrets to read.
