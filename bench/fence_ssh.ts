@@ -18,6 +18,8 @@ import { tmpdir, cpus, totalmem, release } from 'node:os';
 import { join } from 'node:path';
 import { run } from '../lib/exec.ts';
 import { keygen, startSshNode, stopAllSshNodes } from '../test/integration/support/sshd.ts';
+import { loadIdentity, sshConnect } from '../lib/ssh/client.ts';
+import { hostKeyExpectation } from '../fence/ssh/connector.ts';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const arg = (name: string, dflt: number) => {
@@ -82,6 +84,21 @@ async function main() {
     const metadata: number[] = [];
     for (let i = 0; i < RUNS; i++) metadata.push((await once([agent, '-o', 'metadata'], '')).wallMs);
 
+    // In-process, the SSH part alone (lib/ssh: login + one command + close), with and without TCP_NODELAY.
+    const credentials = { key: await loadIdentity(key) };
+    const hostKey = hostKeyExpectation({ ip: ADDRESS, ipport: PORT, username: node.user, known_hosts: kh, shell_timeout: 3 });
+    const inProcess: Record<'nodelay' | 'nagle', number[]> = { nodelay: [], nagle: [] };
+    for (let i = 0; i < RUNS; i++) {
+      for (const mode of i % 2 ? ['nagle', 'nodelay'] as const : ['nodelay', 'nagle'] as const) {
+        const t0 = process.hrtime.bigint();
+        const s = await sshConnect({ host: ADDRESS, port: PORT, username: node.user, credentials, hostKey, timeoutMs: 10_000, tcpNoDelay: mode === 'nodelay' });
+        const r = await s.exec('true', { timeoutMs: 10_000 });
+        s.close();
+        if (r.code !== 0) throw new Error(`true exited ${r.code}`);
+        inProcess[mode].push(Number(process.hrtime.bigint() - t0) / 1e6);
+      }
+    }
+
     const base = median(results['ssh -o BatchMode=yes host true']!.map((s) => s.wallMs));
     const virsh = median(results['fence_virsh -o status']!.map((s) => s.wallMs));
     const rows = names.map((n) => {
@@ -102,11 +119,13 @@ async function main() {
       ...rows,
       '',
       `fence_ssh -o metadata (no SSH at all: start-up of the bundle): median ${median(metadata).toFixed(0)} ms over ${metadata.length} runs.`,
+      `In-process login + \`true\` + close with lib/ssh (ssh2): median ${median(inProcess.nodelay).toFixed(1)} ms with TCP_NODELAY, `
+        + `${median(inProcess.nagle).toFixed(1)} ms without (${RUNS} runs each, interleaved).`,
     ].join('\n');
     console.log(table);
     mkdirSync(join(ROOT, 'bench/out'), { recursive: true });
     const out = join(ROOT, 'bench/out', `fence_ssh-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-    writeFileSync(out, JSON.stringify({ machine, runs: RUNS, results, metadata }, null, 1));
+    writeFileSync(out, JSON.stringify({ machine, runs: RUNS, results, metadata, inProcess }, null, 1));
     process.stderr.write(`raw samples: ${out}\n`);
   } finally {
     await stopAllSshNodes();

@@ -75,7 +75,9 @@ export async function loadIdentity(path: string, passphrase?: string): Promise<{
   try { data = readFileSync(path); } catch (e) {
     throw new SshError('credentials', `cannot read identity_file ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
-  const { parseKey } = await import('ssh2/lib/protocol/keyParser.js');
+  // A CommonJS module: Node's ESM loader offers module.exports as the default export.
+  const keyParser = await import('ssh2/lib/protocol/keyParser.js');
+  const parseKey = keyParser.parseKey ?? keyParser.default.parseKey;
   let parsed = parseKey(data, passphrase);
   if (parsed instanceof Error) {
     const m = parsed.message;
@@ -104,6 +106,8 @@ export interface SshConnectOptions {
   keepaliveMs?: number;
   signal?: AbortSignal;
   debug?: (msg: string) => void;
+  /** Default true. false exists only so the benchmark can show what TCP_NODELAY saves. */
+  tcpNoDelay?: boolean;
 }
 
 export interface ExecResult {
@@ -173,8 +177,9 @@ export async function sshConnect(o: SshConnectOptions): Promise<SshSession> {
     let serverMethods: string[] | undefined;
     const tried: string[] = [];
     const notes: string[] = [];
-    const sock: Socket = netConnect({ host: o.host, port: o.port, noDelay: true });
-    sock.setNoDelay(true);
+    const noDelay = o.tcpNoDelay ?? true;
+    const sock: Socket = netConnect({ host: o.host, port: o.port, noDelay });
+    sock.setNoDelay(noDelay);
     const client = new Client();
 
     const cleanup = () => {

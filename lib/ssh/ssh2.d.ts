@@ -51,4 +51,6 @@ declare module 'ssh2/lib/protocol/keyParser.js' {
     getPublicSSH(): Buffer;
   }
   export function parseKey(data: Buffer | string, passphrase?: string): ParsedKey | ParsedKey[] | Error;
+  const keyParser: { parseKey: typeof parseKey };
+  export default keyParser;
 }
