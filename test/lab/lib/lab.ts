@@ -131,7 +131,8 @@ export class Lab {
       log(`lab shape changed (${old.nodes} -> ${config.nodes} nodes): tearing the old one down`);
       await new Lab(old, log).down();
       fresh = true;
-    } else if (fresh && old) {
+    } else if (old && (fresh || old.tokenMs !== config.tokenMs)) {
+      // Running nodes read corosync.conf only at boot: a new token needs them restarted.
       await new Lab(old, log).down();
     }
     const lab = new Lab(config, log);
@@ -458,8 +459,9 @@ export class Lab {
   // ---------------------------------------------------------------- running things
 
   private async daemon(pidFile: string, logFile: string, argv: string[]): Promise<RunResult> {
+    // VIGIL_LAB_DIR travels along: the BMCs' chassis program and power-on boots run `lab boot`.
     return run(join(LAB_BIN, 'daemon'), [pidFile, logFile, ...argv], {
-      timeoutMs: CMD_TIMEOUT, cwd: REPO_ROOT, cleanEnv: true, env: { PATH: NODE_PATH, LANG: 'C.UTF-8' },
+      timeoutMs: CMD_TIMEOUT, cwd: REPO_ROOT, cleanEnv: true, env: { PATH: NODE_PATH, LANG: 'C.UTF-8', VIGIL_LAB_DIR: this.config.dir },
     });
   }
 
