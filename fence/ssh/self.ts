@@ -61,7 +61,7 @@ export const secs = (ms: number): string => `${Math.round(ms / 100) / 10} s`;
 
 export function sshFailureKind(e: SshError): FenceErrorKind {
   switch (e.kind) {
-    case 'silent': case 'unreachable': case 'refused': return 'no-answer';
+    case 'silent': case 'unreachable': case 'refused': case 'no-route': case 'dns': return 'no-answer';
     case 'no-banner': case 'handshake': return 'garbage';
     case 'host-key': return 'config';
     case 'auth': case 'credentials': return 'login-refused';
@@ -195,6 +195,8 @@ export function selfDevice(connector: Connector, s: SelfSettings, clock: Clock =
           session = await login(call, s.loginMs);
         } catch (e) {
           if (!(e instanceof SshError)) throw e;
+          // A problem on our side (the key file) is not a question about the node.
+          if (e.kind === 'credentials') throw new FenceError('config', e.message);
           const hint = isSilence(e) || e.kind === 'refused' || e.kind === 'no-banner'
             ? '. mode=self cannot see the power state of a node it cannot log in to: it may be off, hung or cut off' : '';
           throw new FenceError(sshFailureKind(e), `cannot tell whether ${where} is on: ${e.message}${hint}`);

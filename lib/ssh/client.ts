@@ -24,8 +24,12 @@ export type SshFailure =
   | 'refused'
   /** Nothing answered the TCP connection at all in the time allowed. */
   | 'silent'
-  /** The network reported the host unreachable (no ARP/ND answer, no route). */
+  /** The network reported the host unreachable: nobody answered ARP/ND for it. */
   | 'unreachable'
+  /** Our own side cannot send there (no route, interface down): says nothing about the target. */
+  | 'no-route'
+  /** The name does not resolve: says nothing about the target either. */
+  | 'dns'
   /** TCP was accepted but no SSH identification line came. */
   | 'no-banner'
   /** SSH started but the key exchange failed or did not finish. */
@@ -53,7 +57,10 @@ export class SshError extends Error {
   }
 }
 
-/** Nothing at the address answered: what a powered-off or cut-off machine looks like. */
+/**
+ * Nothing at the address answered: what a powered-off or cut-off machine looks like. Failures
+ * that come from our own side (no route, no DNS) are not silence: they prove nothing about the target.
+ */
 export const isSilence = (e: unknown): boolean =>
   e instanceof SshError && (e.kind === 'silent' || e.kind === 'unreachable');
 
@@ -147,13 +154,15 @@ export const hostPort = (host: string, port: number): string => `${host.includes
 
 const secs = (ms: number) => `${Math.round(ms / 100) / 10} s`;
 
-function socketFailure(code: string | undefined, where: string, port: number, message: string): [SshFailure, string] {
+export function socketFailure(code: string | undefined, where: string, port: number, message: string): [SshFailure, string] {
   switch (code) {
     case 'ECONNREFUSED': return ['refused', `${where} refused the connection (the host answered; nothing listens on port ${port})`];
-    case 'EHOSTUNREACH': case 'ENETUNREACH': case 'EHOSTDOWN': case 'ENETDOWN':
-      return ['unreachable', `${where} is unreachable (${code}: no answer on the network)`];
+    case 'EHOSTUNREACH': case 'EHOSTDOWN':
+      return ['unreachable', `${where} is unreachable (${code}: nothing answers for that address)`];
+    case 'ENETUNREACH': case 'ENETDOWN':
+      return ['no-route', `cannot reach ${where} from here (${code}: no route or our interface is down)`];
     case 'ETIMEDOUT': return ['silent', `no answer from ${where} (${code})`];
-    case 'ENOTFOUND': case 'EAI_AGAIN': return ['unreachable', `cannot resolve ${where.replace(/:\d+$/, '')} (${code})`];
+    case 'ENOTFOUND': case 'EAI_AGAIN': case 'EAI_FAIL': return ['dns', `cannot resolve ${where.replace(/:\d+$/, '')} (${code})`];
     case 'ECONNRESET': case 'EPIPE': return ['closed', `${where} reset the connection`];
     default: return ['closed', `connection to ${where} failed: ${code ?? message}`];
   }

@@ -20,7 +20,8 @@ const PATH = '/usr/sbin:/usr/bin:/sbin:/bin';
 const PASSWORD = 'Vig1l-ssh-pw-4711'; // unique enough to find anywhere it must not be
 const PASSPHRASE = 'Vig1l-key-pass-0815';
 
-const net = new TestNet('fs');
+// fs-t-*: distinct from a lab run with prefix fs (fs-sw, fs-bmc*, fs-client), which TestNet's cleanup would otherwise take.
+const net = new TestNet('fs-t');
 const scratch = mkdtempSync(join(tmpdir(), 'fs-test-'));
 const KEY = join(scratch, 'id_ed25519');
 const WRONG_KEY = join(scratch, 'id_wrong');

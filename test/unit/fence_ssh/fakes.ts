@@ -9,7 +9,9 @@ export type Look =
   | { kind: 'up'; bootId: string }
   | { kind: 'refusing' }
   | { kind: 'silent' }
-  | { kind: 'no-login' };
+  | { kind: 'no-login' }
+  /** Our own side fails (no route, no DNS): nothing is learnt about the machine. */
+  | { kind: 'local-failure' };
 
 export interface ExecReply { code: number | null; stdout?: string; stderr?: string; ms?: number; timedOut?: boolean }
 
@@ -59,6 +61,11 @@ export class FakeMachine implements Connector {
       this.clock.t += 1;
       this.connects.push([start, 'refused']);
       throw new SshError('refused', '192.0.2.10:22 refused the connection');
+    }
+    if (this.look.kind === 'local-failure') {
+      this.clock.t += 1;
+      this.connects.push([start, 'local-failure']);
+      throw new SshError('no-route', 'cannot reach 192.0.2.10:22 from here (ENETUNREACH: no route or our interface is down)');
     }
     if (this.look.kind === 'no-login') {
       this.clock.t += 20;

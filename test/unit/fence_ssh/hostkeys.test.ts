@@ -147,3 +147,18 @@ test('no known_hosts content is ever a match: random text never verifies a key',
     assert.equal(v.ok, false);
   }));
 });
+
+test('socket errors: what counts as the target\'s silence and what is our own side', async () => {
+  const { socketFailure, isSilence, SshError } = await import('../../../lib/ssh/client.ts');
+  const cases: Array<[string | undefined, string, boolean]> = [
+    ['ECONNREFUSED', 'refused', false], ['EHOSTUNREACH', 'unreachable', true], ['EHOSTDOWN', 'unreachable', true],
+    ['ENETUNREACH', 'no-route', false], ['ENETDOWN', 'no-route', false], ['ETIMEDOUT', 'silent', true],
+    ['ENOTFOUND', 'dns', false], ['EAI_AGAIN', 'dns', false], ['ECONNRESET', 'closed', false], [undefined, 'closed', false],
+  ];
+  for (const [code, kind, silence] of cases) {
+    const [k, msg] = socketFailure(code, '192.0.2.1:22', 22, 'x');
+    assert.equal(k, kind, String(code));
+    assert.equal(isSilence(new SshError(k, msg)), silence, String(code));
+    assert.ok(msg.includes('192.0.2.1'), msg);
+  }
+});

@@ -105,6 +105,14 @@ test('off: a node whose network keeps answering (refusals) is not proven off, wi
   assert.ok(gaps.every((g) => g >= 900 && g <= 1100), `probes every stonith_status_sleep: ${gaps}`);
 });
 
+test('off: failures on our own side (no route, no DNS) are not the node\'s silence', async () => {
+  const m = new FakeMachine(up('b1'));
+  m.onDropCommand = (_c, mm) => { mm.then(0, { kind: 'local-failure' }); return dropped(); };
+  const r = await act('off', m);
+  assert.ok(!r.ok);
+  assert.match(r.error.message, /still answers .*cannot reach 192\.0\.2\.10:22 from here \(ENETUNREACH.*it is not proven off/);
+});
+
 test('off: a node that logs us in again failed to power off, whatever its boot id says', async () => {
   const same = new FakeMachine(up('b1'));
   same.onDropCommand = (_c, mm) => { mm.then(0, refusing).then(300, up('b1')); return dropped(); };
