@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createSocket, type Socket } from 'node:dgram';
 import { run, type RunResult } from '../../lib/exec.ts';
+import { stonithAdminMetadata } from './support/stonith.ts';
 import { startIpmiSim, stopAllIpmiSims, type IpmiSim } from './support/ipmisim.ts';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
@@ -321,18 +322,11 @@ describe('a slow BMC, and the password in no process\'s command line', () => {
 
 describe('Pacemaker sees the agent', () => {
   test('stonith_admin --metadata --agent fence_ipmi (bundle overlaid on /usr/sbin in a private mount namespace)', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'fi-sbin-'));
-    try {
-      writeFileSync(join(dir, 'fence_ipmi'), readFileSync(AGENT));
-      chmodSync(join(dir, 'fence_ipmi'), 0o755);
-      // The host's /usr/sbin is never written: the overlay exists only in this mount namespace.
-      const script = 'mount -t overlay overlay -o "lowerdir=$1:/usr/sbin" /usr/sbin && exec stonith_admin --metadata --agent fence_ipmi';
-      const r = await run('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script, 'sh', dir], { timeoutMs: 30_000 });
-      assert.equal(r.code, 0, `needs root and pacemaker-cli-utils: ${r.stderr}${r.spawnError ?? ''}`);
-      assert.match(r.stdout, /<resource-agent name="fence_ipmi"/);
-      assert.match(r.stdout, /<parameter name="port"/);
-      assert.match(r.stdout, /<action name="reboot"/);
-    } finally { rmSync(dir, { recursive: true, force: true }); }
+    const r = await stonithAdminMetadata(AGENT);
+    assert.equal(r.code, 0, `needs root and pacemaker-cli-utils: ${r.stderr}${r.spawnError ?? ''}`);
+    assert.match(r.stdout, /<resource-agent name="fence_ipmi"/);
+    assert.match(r.stdout, /<parameter name="port"/);
+    assert.match(r.stdout, /<action name="reboot"/);
   });
 
   test('start-up: metadata under env -i is quick', async () => {

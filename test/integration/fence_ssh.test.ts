@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { run, type RunResult } from '../../lib/exec.ts';
+import { stonithAdminMetadata } from './support/stonith.ts';
 import { TestNet, requireRoot } from './support/netns.ts';
 import { keygen, startSshNode, stopAllSshNodes, type SshNode } from './support/sshd.ts';
 
@@ -512,17 +513,11 @@ describe('the simulated machines cannot touch the real one', () => {
 
 describe('Pacemaker sees the agent', () => {
   test('stonith_admin --metadata --agent fence_ssh (bundle overlaid on /usr/sbin in a private mount namespace)', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'fs-sbin-'));
-    try {
-      writeFileSync(join(dir, 'fence_ssh'), readFileSync(AGENT));
-      chmodSync(join(dir, 'fence_ssh'), 0o755);
-      const script = 'mount -t overlay overlay -o "lowerdir=$1:/usr/sbin" /usr/sbin && exec stonith_admin --metadata --agent fence_ssh';
-      const r = await run('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script, 'sh', dir], { timeoutMs: 30_000 });
-      assert.equal(r.code, 0, `needs root and pacemaker-cli-utils: ${r.stderr}${r.spawnError ?? ''}`);
-      assert.match(r.stdout, /<resource-agent name="fence_ssh"/);
-      assert.match(r.stdout, /<parameter name="port"/);
-      assert.match(r.stdout, /<action name="reboot"/);
-    } finally { rmSync(dir, { recursive: true, force: true }); }
+    const r = await stonithAdminMetadata(AGENT);
+    assert.equal(r.code, 0, `needs root and pacemaker-cli-utils: ${r.stderr}${r.spawnError ?? ''}`);
+    assert.match(r.stdout, /<resource-agent name="fence_ssh"/);
+    assert.match(r.stdout, /<parameter name="port"/);
+    assert.match(r.stdout, /<action name="reboot"/);
   });
 
   test('metadata from the bundle equals the golden file and validates against metadata.rng', async () => {
