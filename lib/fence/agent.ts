@@ -4,7 +4,7 @@
 // password_script, the action budget, the power engine and every exit code (0, 1, 2 for status
 // off). Agent code supplies the option table and a device with getPower/setPower; nothing below
 // this file calls process.exit.
-import { appendFileSync, readFileSync } from 'node:fs';
+import { appendFileSync, fstatSync, readFileSync } from 'node:fs';
 import { Logger, type Level, type LogEntry } from '../log.ts';
 import { Deadline } from '../deadline.ts';
 import { run as realRun, type Runner } from '../exec.ts';
@@ -97,7 +97,7 @@ export function actionBudgetMs(action: string, t: EngineTiming, callMs: number):
   switch (action) {
     case 'on': return callMs + change(1 + t.retryOn) + slack;
     case 'off': return t.delayMs + callMs + change(1) + slack;
-    case 'reboot': return t.delayMs + callMs + change(1) + change(Math.max(1, t.retryOn)) + slack;
+    case 'reboot': return t.delayMs + callMs + change(1) + change(1 + t.retryOn) + slack;
     default: return callMs + slack;
   }
 }
@@ -153,7 +153,15 @@ export async function executeFenceAgent<T extends OptionTable>(
   const startedAt = x.startedAt ?? clock.now();
   const env = x.env ?? process.env;
   const fromArgv = x.argv.length > 0;
-  const raw: RawOptions = fromArgv ? parseArgv(d.options, x.argv) : parseStdin(d.options, x.stdin ? await x.stdin() : '');
+  let input = '';
+  if (!fromArgv && x.stdin) {
+    try { input = await x.stdin(); } catch (e) {
+      // No logger exists yet (its options come from this input): say it plainly and fail.
+      process.stderr.write(`ERROR: Failed: ${(e as Error).message}\n`);
+      return { code: 1, stdout: '' };
+    }
+  }
+  const raw: RawOptions = fromArgv ? parseArgv(d.options, x.argv) : parseStdin(d.options, input);
   const typed = typeOptions(d.options, raw);
   const o = { ...typed.values } as Loose;
 
@@ -248,21 +256,34 @@ export async function executeFenceAgent<T extends OptionTable>(
   }
 }
 
-/** All of stdin. Pacemaker writes the options and closes the pipe. */
-export async function readStdin(): Promise<string> {
-  if (process.stdin.isTTY) process.stderr.write('No options given: reading name=value lines from stdin (end with Ctrl-D; -h for help)\n');
-  try {
-    return readFileSync(0, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'EAGAIN') {
-      // Non-blocking stdin (rare): read it the asynchronous way.
-      const chunks: Buffer[] = [];
-      for await (const c of process.stdin) chunks.push(c as Buffer);
-      return Buffer.concat(chunks).toString('utf8');
-    }
-    return ''; // closed or absent stdin: no options
+/**
+ * All of stdin. Pacemaker writes the options and closes the pipe at once; a parent that never
+ * closes it must not hang the agent, so a pipe or socket gets STDIN_TIMEOUT_MS to reach its end.
+ * A terminal (an operator typing) waits for Ctrl-D; a file is read at once.
+ */
+export const STDIN_TIMEOUT_MS = 30_000;
+export async function readStdin(timeoutMs = STDIN_TIMEOUT_MS): Promise<string> {
+  let st: ReturnType<typeof fstatSync> | undefined;
+  try { st = fstatSync(0); } catch { return ''; } // no stdin at all: no options
+  if (process.stdin.isTTY) {
+    process.stderr.write('No options given: reading name=value lines from stdin (end with Ctrl-D; -h for help)\n');
+  } else if (st.isFIFO() || st.isSocket()) {
+    return readStream(process.stdin, timeoutMs);
   }
+  try { return readFileSync(0, 'utf8'); } catch { return ''; }
+}
+
+export function readStream(stream: NodeJS.ReadableStream, timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const timer = setTimeout(() => {
+      stream.removeAllListeners('data');
+      reject(new FenceError('usage', `standard input did not end within ${timeoutMs / 1000} s: give the options as name=value lines and close stdin, or use command-line options`));
+    }, timeoutMs);
+    stream.on('data', (c: Buffer | string) => chunks.push(Buffer.isBuffer(c) ? c : Buffer.from(c)));
+    stream.on('end', () => { clearTimeout(timer); resolve(Buffer.concat(chunks).toString('utf8')); });
+    stream.on('error', () => { clearTimeout(timer); resolve(Buffer.concat(chunks).toString('utf8')); });
+  });
 }
 
 /** Entry point of every fence agent bundle. The only place that exits. */

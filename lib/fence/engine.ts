@@ -8,7 +8,8 @@
 // - on/off: read the state first; if it already is the requested one, say so and succeed.
 //   Otherwise set it, wait power_wait, then poll every stonith_status_sleep until the state is
 //   the requested one or power_timeout passes. A timeout is a failure, never a success.
-// - on gets 1 + retry_on attempts (a BMC may drop an "on" sent too soon after an "off").
+// - on gets 1 + retry_on attempts, as the action and as the second half of a reboot (a BMC may
+//   drop an "on" sent too soon after an "off"); failed attempts are stonith_status_sleep apart.
 // - reboot = off, verify off, on, verify on. Once off is verified the node is fenced: if it does
 //   not come back on, that is logged as an error but the reboot succeeds, as in fence-agents.
 //   method=cycle uses the device's cycle command when it has one; the off in between cannot be
@@ -133,6 +134,7 @@ export async function runPowerAction(req: EngineRequest): Promise<EngineResult> 
       } catch (e) {
         if (attempt === attempts) throw e;
         log.warn(`power ${target} failed (attempt ${attempt}/${attempts}): ${message(e)}`);
+        await clock.sleep(timing.statusSleepMs, signal);
         continue;
       }
       if (timing.powerWaitMs > 0) await clock.sleep(timing.powerWaitMs, signal);
@@ -223,7 +225,7 @@ export async function runPowerAction(req: EngineRequest): Promise<EngineResult> 
     log.info('power is OFF (verified); powering on');
   }
   try {
-    const on = await setAndVerify('on', Math.max(1, timing.retryOn));
+    const on = await setAndVerify('on', 1 + timing.retryOn);
     if (!on.reached) log.error(`${timedOut('on', on).message}; the node stays off, which is what fencing needs`);
   } catch (e) {
     log.error(`power on after off failed: ${message(e)}; the node stays off, which is what fencing needs`);

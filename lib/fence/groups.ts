@@ -97,6 +97,7 @@ export function powerTimingOptions(o: { powerWait?: number } = {}) {
     retry_on: {
       type: 'integer', default: 1, min: 0, metavar: 'attempts',
       shortdesc: 'Count of attempts to retry power on',
+      longdesc: 'Power on (the action, and the second half of a reboot) is tried 1 + retry_on times, stonith_status_sleep apart, each verified until power_timeout.',
     },
     disable_timeout: {
       type: 'string', metavar: 'true/false',

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { LogEntry } from '../../../lib/log.ts';
 import type { RunResult, Runner } from '../../../lib/exec.ts';
-import { defineFenceAgent, executeFenceAgent, type FenceContext } from '../../../lib/fence/agent.ts';
+import { defineFenceAgent, executeFenceAgent, readStream, type FenceContext } from '../../../lib/fence/agent.ts';
 import {
   actionOptions, connectionOptions, infoOptions, loggingOptions, loginOptions, methodOptions, plugOptions,
   portAsIpOptions, powerTimingOptions,
@@ -159,4 +159,16 @@ test('disable_timeout is accepted and changes nothing', async () => {
   const r = await exec([], `${CONN_STDIN}disable_timeout=true\naction=status\n`);
   assert.equal(r.code, 0);
   assert.equal(r.ctx!.options.power_timeout, 20);
+});
+
+test('stdin that never ends fails after the timeout instead of hanging; a closed pipe is read whole', async () => {
+  const { PassThrough } = await import('node:stream');
+  const open = new PassThrough();
+  open.write('action=status\n');
+  const t = Date.now();
+  await assert.rejects(readStream(open, 200), /standard input did not end within 0.2 s/);
+  assert.ok(Date.now() - t < 1000);
+  const closed = new PassThrough();
+  closed.end('action=status\nip=192.0.2.1\n');
+  assert.equal(await readStream(closed, 200), 'action=status\nip=192.0.2.1\n');
 });

@@ -188,3 +188,9 @@ test('the action budget covers every bounded step', () => {
   assert.ok(actionBudgetMs('reboot', t, call) > actionBudgetMs('off', t, call) + t.powerTimeoutMs);
   assert.ok(actionBudgetMs('on', t, call) >= 2 * (t.powerTimeoutMs + t.powerWaitMs));
 });
+
+test('reboot: the power-on half gets the same 1 + retry_on attempts as the on action', async () => {
+  const r = await run('reboot', { power: 'on', ignoreSets: { on: 1 } }, { powerTimeoutMs: 3000, retryOn: 1 });
+  assert.equal(r.code, 0);
+  assert.equal(r.device.power, 'on', 'the second "on" was sent and verified');
+});
