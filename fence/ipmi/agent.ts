@@ -3,7 +3,7 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import { defineFenceAgent } from '../../lib/fence/agent.ts';
 import { ipmiOptions } from './options.ts';
-import { callBudgetMs, ipmitoolDevice, type IpmiValues } from './ipmitool.ts';
+import { callBudgetMs, ipmitoolDevice, kgForEnvironment, type IpmiValues } from './ipmitool.ts';
 
 export const VERSION = '0.1.0';
 
@@ -23,6 +23,10 @@ export const fenceIpmi = defineFenceAgent({
   check(o) {
     const problems: string[] = [];
     if (!o.ip) problems.push('You have to enter fence address: --ip (ip), or --plug with --port-as-ip');
+    if (o.hexadecimal_kg && kgForEnvironment(o.hexadecimal_kg) === undefined) {
+      problems.push('hexadecimal_kg does not decode to printable ASCII: ipmitool could only take it on its command line, '
+        + 'where every local user can read it (set a printable Kg key on the BMC)');
+    }
     return problems;
   },
   async prerequisites(ctx) {

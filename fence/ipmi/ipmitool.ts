@@ -51,10 +51,8 @@ export function ipmitoolArgs(o: IpmiValues, command: ChassisCommand, budgetMs = 
   a.push('-E');
   if (o.lanplus && o.cipher !== 'auto') a.push('-C', o.cipher);
   a.push('-L', o.privlvl.toUpperCase());
-  if (o.hexadecimal_kg) {
-    if (kgForEnvironment(o.hexadecimal_kg) !== undefined) a.push('-K');
-    else a.push('-y', o.hexadecimal_kg.replace(/^0x/i, ''));
-  }
+  // A key that cannot travel in the environment is refused by the agent's check(), never put here.
+  if (o.hexadecimal_kg && kgForEnvironment(o.hexadecimal_kg) !== undefined) a.push('-K');
   a.push('-N', String(o.ipmitool_timeout), '-R', String(ipmitoolRetries(o.lanplus, o.ipmitool_timeout, budgetMs)));
   a.push('-v', 'chassis', 'power', command);
   return a;

@@ -37,8 +37,9 @@ export const ipmiOptions = defineOptions({
   hexadecimal_kg: {
     type: 'string', metavar: 'key', secret: true,
     shortdesc: 'Hexadecimal-encoded Kg key for IPMIv2 authentication',
-    longdesc: 'Passed to ipmitool through the environment (IPMI_KGKEY) when the key is printable ASCII; '
-      + 'other keys can only be passed on ipmitool\'s command line (-y), where local users can read them.',
+    longdesc: 'Passed to ipmitool through its environment (IPMI_KGKEY with -K), so the key must decode to printable '
+      + 'ASCII. Other keys are refused: ipmitool could only take them on its command line (-y), where every local '
+      + 'user can read them; give the BMC a printable Kg key instead.',
     validate: (v) => (/^(0x)?([0-9a-fA-F]{2})+$/.test(v) ? undefined : 'use an even number of hexadecimal digits'),
   },
   target: {
