@@ -165,11 +165,13 @@ async function stop(ctx: Ctx): Promise<number> {
   const fam = ipFamily(ip) as Family;
   const tool = ipTool(ctx);
   const nic = ctx.params.nic;
-  // Wherever the address is on this node (on the configured nic, if there is one): an interface
-  // that vanished took the address with it, which is a successful stop.
+  // Wherever the address is on this node, on any interface: the address is unique to this
+  // resource, and one left on another interface would keep answering beside the next holder. An
+  // interface that vanished took the address with it, which is a successful stop.
   const held = (await tool.addresses({ to: ip })).flatMap((i) => i.addr_info
-    .filter((a) => sameIp(a.local, ip)).map((a) => ({ nic: i.ifname, prefix: a.prefixlen })))
-    .filter((h) => nic === undefined || h.nic === nic);
+    .filter((a) => sameIp(a.local, ip)).map((a) => ({ nic: i.ifname, prefix: a.prefixlen })));
+  const elsewhere = held.filter((h) => nic !== undefined && h.nic !== nic);
+  if (elsewhere.length) ctx.log.warn(`${ip} is also on ${elsewhere.map((h) => h.nic).join(', ')}, not only on ${nic}: removing it there too`);
   // Reset connections before the address goes (a reset sent after it has no source to leave
   // from) and once more after, for connections accepted in between.
   if (ctx.params.drop_connections && held.length > 0) await dropConnections(ctx, tool, ip, fam);
@@ -183,8 +185,13 @@ async function stop(ctx: Ctx): Promise<number> {
   return OCF.SUCCESS;
 }
 
+/** Best effort: a failure here must not fail stop (a failed stop gets the node fenced). */
 async function dropConnections(ctx: Ctx, tool: IpTool, ip: string, fam: Family): Promise<void> {
-  if (!(await tool.killSockets(ip, fam))) ctx.log.warn(`could not reset connections of ${ip} (kernel without socket destroy support?)`);
+  try {
+    if (!(await tool.killSockets(ip, fam))) ctx.log.warn(`could not reset connections of ${ip} (kernel without socket destroy support?)`);
+  } catch (e) {
+    ctx.log.warn(`could not reset connections of ${ip}: ${(e as Error).message}`);
+  }
 }
 
 async function monitor(ctx: Ctx): Promise<number> {

@@ -130,7 +130,9 @@ const IFA_F_TENTATIVE = 0x40;
 export function runningFromInterfaces(
   nics: Record<string, OsAddress[] | undefined>, ip: string, nic: string | undefined, ifInet6: string,
 ): { ifname: string; mac: string } | undefined {
-  for (const [ifname, addrs] of Object.entries(nics)) {
+  for (const [key, addrs] of Object.entries(nics)) {
+    // glibc names an address with a label after the label ("eth0:web"); the interface is before the colon.
+    const ifname = key.split(':')[0]!;
     if (nic !== undefined && ifname !== nic) continue;
     const a = (addrs ?? []).find((x) => sameIp(x.address, ip));
     if (!a) continue;

@@ -36,12 +36,12 @@ export const params = defineParams({
     validate: (v) => (/^[A-Za-z0-9_]{1,14}$/.test(v) ? undefined : `"${v}" is not a valid label (letters, digits and "_")`),
   },
   arp_count: {
-    type: 'integer', default: 5, min: 0, max: 100, reloadable: true,
+    type: 'integer', default: 5, min: 0, max: 100,
     shortdesc: 'Gratuitous ARP count',
     longdesc: 'How many gratuitous ARP announcements to send after taking an IPv4 address. The first leaves at once; start does not wait for the rest. IPv6 addresses are announced by the kernel (one unsolicited neighbour advertisement when DAD completes).',
   },
   arp_interval: {
-    type: 'integer', default: 200, min: 10, max: 10000, reloadable: true,
+    type: 'integer', default: 200, min: 10, max: 10000,
     shortdesc: 'Milliseconds between announcements',
     longdesc: 'Milliseconds between two gratuitous ARP announcements.',
   },
@@ -52,12 +52,12 @@ export const params = defineParams({
     validate: (v) => (v === 'forever' || /^\d+$/.test(v) ? undefined : `"${v}" must be "forever" or a number of seconds`),
   },
   duplicate_check: {
-    type: 'boolean', default: true, reloadable: true,
+    type: 'boolean', default: true,
     shortdesc: 'Refuse to take an address another host answers for',
     longdesc: 'Before adding the address, probe the segment (IPv4: ARP probe; IPv6: neighbour solicitation with ndisc6, then the kernel\'s duplicate address detection). If another host answers, start fails and names the MAC that answered. Turning this off lets two nodes hold one address (split brain).',
   },
   duplicate_timeout: {
-    type: 'integer', default: 300, min: 100, max: 10000, reloadable: true,
+    type: 'integer', default: 300, min: 100, max: 10000,
     shortdesc: 'Milliseconds the duplicate probe listens',
     longdesc: 'How long the duplicate probe waits for an answer, in milliseconds. Answers on a LAN take well under a millisecond; the default keeps start fast.',
   },
@@ -68,7 +68,7 @@ export const params = defineParams({
     validate: (v) => (v === 'auto' || v === 'none' || ipFamily(v) ? undefined : `"${v}" must be "auto", "none" or an address`),
   },
   drop_connections: {
-    type: 'boolean', default: true, reloadable: true,
+    type: 'boolean', default: true,
     shortdesc: 'Reset TCP connections of the address on stop',
     longdesc: 'On stop, destroy the TCP connections whose local or remote address is the VIP (ss -K), so the kernel resets them and clients reconnect at once to the new holder.',
   },

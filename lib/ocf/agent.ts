@@ -3,6 +3,7 @@
 // probe detection, logging set-up, the ocf-exit-reason line and every exit code. Agent code only
 // returns a code or throws an OcfError; nothing below this file calls process.exit.
 import { Logger } from '../log.ts';
+import { redact } from '../exec.ts';
 import { Deadline } from '../deadline.ts';
 import { OCF, OcfError, OCF_NAMES, type OcfCode } from './codes.ts';
 import { parseParams, type ParamProblem, type ParamTable, type ParamValues } from './params.ts';
@@ -131,9 +132,10 @@ export async function executeAgent<T extends ParamTable>(
     }
     return { code: code ?? OCF.SUCCESS };
   } catch (e) {
-    if (e instanceof OcfError) return { code: e.code, reason: e.message };
+    // The reason ends up in the CIB and in crm_mon: it gets the same redaction as the log.
+    if (e instanceof OcfError) return { code: e.code, reason: redact(e.message, log.hidden) };
     log.debug(`unexpected error: ${(e as Error).stack ?? String(e)}`);
-    return { code: OCF.ERR_GENERIC, reason: `${action} failed: ${(e as Error).message ?? String(e)}` };
+    return { code: OCF.ERR_GENERIC, reason: redact(`${action} failed: ${(e as Error).message ?? String(e)}`, log.hidden) };
   } finally {
     deadline.dispose();
   }

@@ -62,6 +62,26 @@ describe('lifecycle', () => {
     }
     assert.equal(agent('h4', 'monitor', q).code, 7);
   });
+  test('an iflabel address is monitored (depth 0 and 10) and stopped like any other', () => {
+    const q = { ip: '192.0.2.54', iflabel: 'web' };
+    assert.equal(agent('h1', 'start', q).code, 0);
+    assert.match(addrs('h1'), /192\.0\.2\.54\/24 .*eth0:web/);
+    const m = agent('h1', 'monitor', q, { OCF_CHECK_LEVEL: '10' });
+    assert.equal(m.code, 0, m.stderr);
+    assert.doesNotMatch(m.stderr, /skipped/);
+    assert.equal(agent('h1', 'stop', q).code, 0);
+    assert.doesNotMatch(addrs('h1'), /192\.0\.2\.54/);
+  });
+  test('stop removes the address from every interface, not only the configured one', () => {
+    net.exec('h1', 'ip', ['link', 'add', 'dummy0', 'type', 'veth', 'peer', 'name', 'dummy1']);
+    try {
+      net.exec('h1', 'ip', ['addr', 'add', '192.0.2.55/32', 'dev', 'dummy0']);
+      const s = agent('h1', 'stop', { ip: '192.0.2.55', nic: 'eth0' });
+      assert.equal(s.code, 0);
+      assert.match(s.stderr, /also on dummy0/);
+      assert.doesNotMatch(net.exec('h1', 'ip', ['-o', 'addr', 'show', 'dev', 'dummy0']), /192\.0\.2\.55/);
+    } finally { net.exec('h1', 'ip', ['link', 'del', 'dummy0']); }
+  });
   test('nic and prefix are derived from the connected route', () => {
     assert.equal(agent('h1', 'start', { ip: '192.0.2.51' }).code, 0);
     assert.match(addrs('h1'), /192\.0\.2\.51\/24 .*eth0/);

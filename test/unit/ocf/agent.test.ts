@@ -23,6 +23,7 @@ const agent = defineAgent({
     monitor: { meta: [{ timeout: 10, interval: 10 }, { timeout: 10, interval: 30, depth: 10 }], run: async (ctx) => {
       if (ctx.params.name === 'hang') { await sleep(60_000); }
       if (ctx.params.name === 'throw') throw new Error(`boom ${ctx.params.secret}`);
+      if (ctx.params.name === 'ocf-throw') throw new OcfError(OCF.ERR_ARGS, `cannot log in with ${ctx.params.secret}`);
       if (ctx.params.name === 'leak') ctx.log.info(`password is ${ctx.params.secret}`);
       return ctx.isProbe ? OCF.NOT_RUNNING : OCF.SUCCESS;
     } },
@@ -66,7 +67,9 @@ test('host validation runs before start and for validate-all', async () => {
 test('an unexpected exception is rc 1 with a reason, secrets hidden', async () => {
   const r = await exec('monitor', { OCF_RESKEY_name: 'throw', OCF_RESKEY_secret: 's3cret', OCF_RESKEY_CRM_meta_interval: '1000' });
   assert.equal(r.code, OCF.ERR_GENERIC);
-  assert.match(r.reason!, /monitor failed: boom/);
+  assert.equal(r.reason, 'monitor failed: boom [hidden]');
+  const o = await exec('monitor', { OCF_RESKEY_name: 'ocf-throw', OCF_RESKEY_secret: 's3cret', OCF_RESKEY_CRM_meta_interval: '1000' });
+  assert.deepEqual([o.code, o.reason], [OCF.ERR_ARGS, 'cannot log in with [hidden]']);
   const { log, entries } = memoryLogger();
   await executeAgent(agent, ['monitor'], { OCF_RESKEY_name: 'leak', OCF_RESKEY_secret: 's3cret', OCF_RESKEY_CRM_meta_interval: '1000' }, log);
   assert.equal(entries.length, 1);

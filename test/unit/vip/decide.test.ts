@@ -96,3 +96,9 @@ test('monitor fast path: found on an up interface, IPv6 only when DAD is done', 
   assert.equal(runningFromInterfaces(nics, '2001:db8::10', 'eth0', inet6('c8')), undefined, 'dadfailed');
   assert.equal(runningFromInterfaces(nics, '2001:db8::10', 'eth0', ''), undefined, 'no flags known');
 });
+
+test('monitor fast path: an address with a label is listed under "eth0:label" and still belongs to eth0', () => {
+  const nics = { 'eth0:web': [{ address: '192.0.2.10', family: 'IPv4', mac: '02:00:00:00:00:01', cidr: '192.0.2.10/24' }] };
+  assert.deepEqual(runningFromInterfaces(nics, '192.0.2.10', 'eth0', ''), { ifname: 'eth0', mac: '02:00:00:00:00:01' });
+  assert.deepEqual(runningFromInterfaces(nics, '192.0.2.10', undefined, ''), { ifname: 'eth0', mac: '02:00:00:00:00:01' });
+});
