@@ -71,14 +71,17 @@ export function parseLocate(out: string): { promoted: string[]; running: string[
   return { promoted, running };
 }
 
+/** Set by Pacemaker for every agent action; Pacemaker's tools read it as "this node". */
+export const ON_NODE_ENV = 'OCF_RESKEY_CRM_meta_on_node';
+
 export class ClusterTools {
   private readonly runner: Runner;
   constructor(private readonly o: ClusterToolsOptions) { this.runner = o.runner ?? realRun; }
 
-  private async tool(cmd: string, args: string[]): Promise<ToolResult<string>> {
+  private async tool(cmd: string, args: string[], env: Record<string, string | undefined> = {}): Promise<ToolResult<string>> {
     const r = await this.runner(cmd, args, {
       timeoutMs: this.o.timeoutMs, signal: this.o.signal,
-      env: { OCF_RESOURCE_INSTANCE: this.o.instance },
+      env: { OCF_RESOURCE_INSTANCE: this.o.instance, ...env },
     });
     if (r.code === 0) return { ok: true, value: r.stdout };
     return { ok: false, reason: describeResult(r) };
@@ -111,7 +114,10 @@ export class ClusterTools {
 
   /** One attribute on every node, as this node's attrd knows it (a missing attribute: empty map). */
   async queryNodeAttributeAll(name: string): Promise<ToolResult<Map<string, string>>> {
-    const r = await this.tool('attrd_updater', ['-n', name, '-Q', '-A']);
+    // An agent's environment names its node (OCF_RESKEY_CRM_meta_on_node), and attrd_updater
+    // 2.1.5 then answers -Q -A for that node only (seen in the lab): the election would never see
+    // its peers. Without it, the answer covers every node.
+    const r = await this.tool('attrd_updater', ['-n', name, '-Q', '-A'], { [ON_NODE_ENV]: undefined });
     if (r.ok) return { ok: true, value: parseAttrdQueryAll(r.value!) };
     // attrd_updater exits non-zero when no node has the attribute yet.
     if (/exited with 105|does not exist/i.test(r.reason ?? '')) return { ok: true, value: new Map() };

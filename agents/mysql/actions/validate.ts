@@ -17,7 +17,11 @@ const isTrue = (v: string | undefined) => v !== undefined && ['true', '1', 'yes'
 
 export function cloneMetaProblem(meta: (n: string) => string | undefined): string | undefined {
   if (meta('clone_max') === undefined) return undefined; // not a clone, or not told: nothing to check
-  if (!isTrue(meta('promotable')) && !isTrue(meta('master'))) return 'the clone must be promotable (promotable=true)';
+  // Pacemaker (2.1.5 at least) does not pass the clone's promotable meta to its instances; it
+  // passes promoted_max and master_max for promotable clones only.
+  const flag = meta('promotable') ?? meta('master');
+  const promotable = flag !== undefined ? isTrue(flag) : meta('promoted_max') !== undefined || meta('master_max') !== undefined;
+  if (!promotable) return 'the clone must be promotable (promotable=true)';
   if (!isTrue(meta('notify'))) return 'the clone needs notify=true: replicas repoint to a new primary in the post-promote notification';
   const pmax = meta('promoted_max') ?? meta('master_max');
   if (pmax !== undefined && pmax !== '1') return `promoted-max must be 1, not ${pmax}: one writable primary`;

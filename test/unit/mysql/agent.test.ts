@@ -79,6 +79,13 @@ test('clone meta checks', () => {
   assert.match(cloneMetaProblem(m({ ...good, promotable: 'false' }))!, /promotable/);
   assert.match(cloneMetaProblem(m({ ...good, notify: 'false' }))!, /notify=true/);
   assert.match(cloneMetaProblem(m({ ...good, promoted_max: '2' }))!, /promoted-max must be 1/);
+  // What Pacemaker 2.1.5 really passes to an instance of `promotable promoted-max=1 notify=true`
+  // (seen in the lab): no promotable meta, promoted_max and master_max instead.
+  const real = { clone: '2', clone_max: '3', clone_node_max: '1', globally_unique: 'false', master_max: '1', master_node_max: '1',
+    notify: 'true', promoted_max: '1', promoted_node_max: '1' };
+  assert.equal(cloneMetaProblem(m(real)), undefined, 'Pacemaker 2.1.5 instance meta');
+  assert.match(cloneMetaProblem(m({ clone: '0', clone_max: '3', clone_node_max: '1', globally_unique: 'false', notify: 'true' }))!,
+    /promotable/, 'a plain clone: Pacemaker passes no promoted_max');
 });
 
 test('meta-data: both validators accept it; two monitors with different intervals per role', async () => {

@@ -128,6 +128,11 @@ test('election tools: private attribute with -W only when asked, query on every 
     ['crm_attribute', '--promotion', '-v', 'INFINITY', '-N', 'n3'],
     ['crm_node', '-l'],
   ]);
+  // The query for every node runs without the agent's on_node variable: with it, attrd_updater
+  // 2.1.5 answers for that node only (undefined removes it from the inherited environment).
+  const q = calls.find((c) => c.args.includes('-A'))!;
+  assert.ok(Object.hasOwn(q.opts.env!, 'OCF_RESKEY_CRM_meta_on_node') && q.opts.env!.OCF_RESKEY_CRM_meta_on_node === undefined);
+  assert.equal(q.opts.env!.OCF_RESOURCE_INSTANCE, 'db:0');
   // No node has the attribute yet: an empty answer, not a failure.
   const none = new ClusterTools({ runner: recorder(() => ({ code: 105, stderr: 'Could not query value of x: attribute does not exist\n' })).runner, instance: 'db', timeoutMs: 1000 });
   assert.deepEqual(await none.queryNodeAttributeAll('x'), { ok: true, value: new Map() });
