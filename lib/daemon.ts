@@ -64,6 +64,16 @@ export function procComm(pid: number): string | undefined {
   try { return readFileSync(`/proc/${pid}/comm`, 'utf8').trim(); } catch { return undefined; }
 }
 
+/** The argument vector of a pid (/proc/<pid>/cmdline), or undefined when it cannot be read or is empty (a zombie). */
+export function procCmdline(pid: number): string[] | undefined {
+  if (!Number.isInteger(pid) || pid <= 1) return undefined;
+  let raw: string;
+  try { raw = readFileSync(`/proc/${pid}/cmdline`, 'utf8'); } catch { return undefined; }
+  const argv = raw.split('\0');
+  if (argv.at(-1) === '') argv.pop();
+  return argv.length ? argv : undefined;
+}
+
 /** A pid file's pid, or undefined when the file is missing, empty or not a number. */
 export function readPidFile(path: string): number | undefined {
   if (!existsSync(path)) return undefined;

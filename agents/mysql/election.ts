@@ -22,7 +22,7 @@ import { assess } from './replication.ts';
 /** What this node publishes: its position, and whether it could be promoted. */
 export async function ownPublication(ctx: Ctx, token: string): Promise<Publication> {
   const p = ctx.params;
-  if (!findServer(p.pid, p.binary || 'mariadbd')) return { token, state: 'down', why: 'server not running' };
+  if (!findServer(p.pid, p.binary || 'mariadbd', p.datadir)) return { token, state: 'down', why: 'server not running' };
   try {
     return await withLocal(ctx, async (s) => {
       const h = await readHoldings(s);

@@ -23,7 +23,7 @@ export async function errantReport(ctx: Ctx): Promise<string[]> {
       return { node, error: (e as Error).message };
     }
   };
-  const localUp = !!findServer(ctx.params.pid, ctx.params.binary || 'mariadbd');
+  const localUp = !!findServer(ctx.params.pid, ctx.params.binary || 'mariadbd', ctx.params.datadir);
   const seen = await Promise.all([
     ...(self && localUp ? [read(self, true)] : []),
     ...others.map((n) => read(n, false)),

@@ -2,7 +2,8 @@
 // stopping it within the deadline.
 import { type Deadline, sleep } from '../deadline.ts';
 import type { Logger } from '../log.ts';
-import { isAlive, procComm, procState, readPidFile, signal } from '../daemon.ts';
+import { normalize } from 'node:path';
+import { isAlive, procCmdline, procComm, procState, readPidFile, signal } from '../daemon.ts';
 import type { FlavourName } from './flavour.ts';
 
 export interface ServerConfig {
@@ -53,16 +54,42 @@ const SERVER_COMMS = new Set(['mariadbd', 'mysqld', 'mariadb', 'mysqld-debug']);
 
 export interface ServerProcess { pid: number; frozen: boolean }
 
+/** A path as a command line may spell it: no trailing slash, no "//" or "/./". */
+const samePath = (a: string, b: string) => normalize(a).replace(/(.)\/+$/, '$1') === normalize(b).replace(/(.)\/+$/, '$1');
+
 /**
- * The server process named by the pid file, if it is alive and is a database server (a recycled
- * pid of another program does not count).
+ * Was this command line started for this instance: does it name this pid file or this datadir
+ * (--pid-file=, --pid_file=, --datadir=, either as one argument or followed by the value)?
  */
-export function findServer(pidFile: string, binary: string): ServerProcess | undefined {
+export function isInstanceCmdline(argv: readonly string[], pidFile: string, datadir?: string): boolean {
+  const wanted: Array<[string[], string | undefined]> = [[['--pid-file', '--pid_file'], pidFile], [['--datadir'], datadir]];
+  for (let i = 1; i < argv.length; i++) {
+    const a = argv[i]!;
+    for (const [names, path] of wanted) {
+      if (!path) continue;
+      for (const n of names) {
+        if (a.startsWith(`${n}=`) && samePath(a.slice(n.length + 1), path)) return true;
+        if (a === n && argv[i + 1] !== undefined && samePath(argv[i + 1]!, path)) return true;
+      }
+    }
+  }
+  return false;
+}
+
+/**
+ * The server process named by the pid file, if it is alive, is a database server, and was started
+ * for this instance: its command line names this pid file or this datadir. A stale pid file whose
+ * pid now belongs to another program, or to another instance's server, does not count (stop would
+ * signal it); neither does a process whose command line cannot be read.
+ */
+export function findServer(pidFile: string, binary: string, datadir?: string): ServerProcess | undefined {
   const pid = readPidFile(pidFile);
   if (pid === undefined || !isAlive(pid)) return undefined;
   const comm = procComm(pid);
   const own = binary.split('/').pop()!.slice(0, 15);
   if (comm !== undefined && comm !== own && !SERVER_COMMS.has(comm)) return undefined;
+  const argv = procCmdline(pid);
+  if (!argv || !isInstanceCmdline(argv, pidFile, datadir)) return undefined;
   return { pid, frozen: procState(pid) === 'stopped' };
 }
 

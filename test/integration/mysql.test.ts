@@ -4,9 +4,9 @@
 // in files the tests read; the real cluster is exercised by the lab scenarios.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { MariaCluster, APP_PASSWORD, APP_USER, type Node } from './support/mariadb.ts';
-import { signal } from '../../lib/daemon.ts';
+import { isAlive, signal } from '../../lib/daemon.ts';
 
 const RECURRING = { OCF_RESKEY_CRM_meta_interval: '7000' };
 const PROMOTED_MONITOR = { OCF_RESKEY_CRM_meta_interval: '5000', OCF_RESKEY_CRM_meta_role: 'Promoted' };
@@ -247,5 +247,21 @@ describe('ocf:vigil:mysql with three MariaDB servers', { timeout: 600_000 }, () 
     assert.equal(bad.code, 2);
     assert.match(bad.reason ?? '', /cannot log in/);
     assert.ok(!bad.stderr.includes('wrong'), 'the password is not in the output');
+  });
+
+  test('a stale pid file naming another instance\'s server: stop leaves that server alone, a probe says stopped', async () => {
+    assert.equal(c.pid(n2), undefined, 'n2 is stopped');
+    const other = c.pid(n1)!;
+    // n2's server is gone and its pid was reused: by n1's server (same program name).
+    writeFileSync(n2.pidFile, `${other}\n`);
+    try {
+      assert.equal((await c.agent(n2, 'monitor')).code, 7, 'probe of n2');
+      const s = await ok(n2, 'stop', { OCF_RESKEY_CRM_meta_timeout: '5000' });
+      assert.doesNotMatch(s.stderr, /stopping server pid/);
+      assert.ok(isAlive(other), 'n1\'s server survived n2\'s stop');
+      assert.equal(Number((await c.root(n1, 'SELECT 1 AS x'))[0]!.x), 1, 'and still answers');
+    } finally {
+      rmSync(n2.pidFile, { force: true });
+    }
   });
 });

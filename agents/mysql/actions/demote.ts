@@ -58,7 +58,7 @@ export async function demote(ctx: Ctx): Promise<OcfCode> {
   const p = ctx.params;
   const state = loadState(ctx);
   const sw = state.switchover && Date.now() - state.switchover.at < RECORD_TTL_MS ? state.switchover : undefined;
-  if (!findServer(p.pid, p.binary || 'mariadbd')) {
+  if (!findServer(p.pid, p.binary || 'mariadbd', p.datadir)) {
     // Nothing runs, so nothing can take writes: the demoted state holds.
     saveState(ctx, { ...state, promoted: false, switchover: undefined });
     ctx.log.warn('demote: the server is not running');

@@ -33,7 +33,7 @@ export async function monitor(ctx: Ctx): Promise<OcfCode> {
   const promoted = !ctx.isProbe && believedPromoted(ctx, st.promoted);
   const brokenPrimary = (why: string) => new OcfError(OCF.FAILED_PROMOTED, `promoted instance is broken: ${why}`);
 
-  const proc = findServer(p.pid, p.binary || 'mariadbd');
+  const proc = findServer(p.pid, p.binary || 'mariadbd', p.datadir);
   if (!proc) {
     if (promoted) throw brokenPrimary('the server is not running');
     return OCF.NOT_RUNNING;

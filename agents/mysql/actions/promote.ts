@@ -23,7 +23,7 @@ async function both(a: Promise<unknown>, b: Promise<unknown>): Promise<void> {
 
 export async function promote(ctx: Ctx): Promise<OcfCode> {
   const p = ctx.params;
-  if (!findServer(p.pid, p.binary || 'mariadbd')) throw new OcfError(OCF.ERR_GENERIC, 'cannot promote: the server is not running');
+  if (!findServer(p.pid, p.binary || 'mariadbd', p.datadir)) throw new OcfError(OCF.ERR_GENERIC, 'cannot promote: the server is not running');
   const self = await localNode(ctx);
   const st = loadState(ctx);
   const rec = st.election && Date.now() - st.election.at < RECORD_TTL_MS ? st.election : undefined;

@@ -48,7 +48,7 @@ export async function start(ctx: Ctx): Promise<OcfCode> {
   const binary = resolveBinary(ctx);
   if (!binary) throw new OcfError(OCF.ERR_INSTALLED, 'no database server binary found (set binary=)');
   const p = ctx.params;
-  let proc = findServer(p.pid, binary);
+  let proc = findServer(p.pid, binary, p.datadir);
   if (proc?.frozen) throw new OcfError(OCF.ERR_GENERIC, `server pid ${proc.pid} is frozen (stopped by a signal); not starting a second one`);
   if (!proc) {
     const flavour = await binaryFlavour(ctx, binary);

@@ -8,7 +8,7 @@ import { clearState, publish, resolveBinary, type Ctx } from '../context.ts';
 
 export async function stop(ctx: Ctx): Promise<OcfCode> {
   const p = ctx.params;
-  const proc = findServer(p.pid, resolveBinary(ctx) ?? (p.binary || 'mariadbd'));
+  const proc = findServer(p.pid, resolveBinary(ctx) ?? (p.binary || 'mariadbd'), p.datadir);
   if (proc) {
     ctx.log.info(`stopping server pid ${proc.pid}`);
     const outcome = await stopProcess(proc.pid, ctx.deadline, ctx.log);

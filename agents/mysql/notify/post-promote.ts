@@ -16,7 +16,7 @@ export async function postPromote(ctx: Ctx): Promise<OcfCode> {
   const primary = n.promote.map((i) => i.uname).find(Boolean);
   const repoint = async () => {
     if (!primary || primary === self) return;
-    if (!findServer(ctx.params.pid, ctx.params.binary || 'mariadbd')) return;
+    if (!findServer(ctx.params.pid, ctx.params.binary || 'mariadbd', ctx.params.datadir)) return;
     await withLocal(ctx, async (s) => recordJoin(ctx, s, await replicateFrom(ctx, s, primary)));
   };
   // Repointing first matters: a semi-sync primary's first commits wait for a replica to connect.

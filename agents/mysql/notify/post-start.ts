@@ -10,7 +10,7 @@ export async function postStart(ctx: Ctx): Promise<OcfCode> {
   const self = await localNode(ctx);
   if (!ctx.notify!.start.some((i) => i.uname === self)) return OCF.SUCCESS;
   if (loadState(ctx).promoted) return OCF.SUCCESS;
-  if (!findServer(ctx.params.pid, ctx.params.binary || 'mariadbd')) return OCF.SUCCESS;
+  if (!findServer(ctx.params.pid, ctx.params.binary || 'mariadbd', ctx.params.datadir)) return OCF.SUCCESS;
   const { node } = await findPrimary(ctx, self);
   if (!node) return OCF.SUCCESS;
   await withLocal(ctx, async (s) => {
