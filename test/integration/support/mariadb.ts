@@ -6,13 +6,14 @@
 // keep attributes in files: the real cluster is exercised by the lab.
 //
 // Every server is tracked by pid; cleanup() kills them all (SIGCONT + SIGKILL) even when a test
-// failed, and removes the temporary tree.
+// failed, and removes the temporary tree. Only processes whose command line names a datadir in
+// that tree are signalled: a pid read from a stale pid file may belong to anybody by then.
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { run, type RunResult } from '../../../lib/exec.ts';
-import { spawnDetached, isAlive, readPidFile, signal } from '../../../lib/daemon.ts';
+import { spawnDetached, isAlive, procCmdline, readPidFile, signal } from '../../../lib/daemon.ts';
 
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 export const AGENT = join(ROOT, 'dist/resource.d/vigil/mysql');
@@ -305,24 +306,26 @@ export class MariaCluster {
 
   async waitFor(check: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> { return waitFor(check, ms, what); }
 
-  /** Kill every server we ever saw (by pid), frozen ones included, and remove the tree. */
+  /** Is `pid` a server of ours: its command line names a datadir inside our private tree? */
+  isOurs(pid: number): boolean {
+    return procCmdline(pid)?.some((a) => a.startsWith(`--datadir=${this.dir}/`)) ?? false;
+  }
+
+  /** Kill every server of ours we ever saw (by pid), frozen ones included, and remove the tree. */
   async cleanup(keep = false): Promise<void> {
     for (const n of this.nodes) this.track(n);
     // Also any server whose command line names our private temporary tree (a start that failed
     // before writing its pid file): those can only be ours.
     for (const e of readdirSync('/proc')) {
-      if (!/^\d+$/.test(e)) continue;
-      try {
-        const cmd = readFileSync(`/proc/${e}/cmdline`, 'utf8');
-        if (cmd.includes(`--datadir=${this.dir}/`)) this.knownPids.add(Number(e));
-      } catch { /* gone */ }
+      if (/^\d+$/.test(e) && this.isOurs(Number(e))) this.knownPids.add(Number(e));
     }
-    for (const p of this.knownPids) {
-      if (!isAlive(p)) continue;
+    // Pids from pid files may be stale and recycled by now: only ours are signalled.
+    const targets = [...this.knownPids].filter((p) => isAlive(p) && this.isOurs(p));
+    for (const p of targets) {
       signal(p, 'SIGCONT');
       signal(p, 'SIGKILL');
     }
-    await waitFor(() => [...this.knownPids].every((p) => !isAlive(p)), 10_000, 'test servers to die').catch(() => undefined);
+    await waitFor(() => targets.every((p) => !isAlive(p)), 10_000, 'test servers to die').catch(() => undefined);
     if (!keep) rmSync(this.dir, { recursive: true, force: true });
   }
 
