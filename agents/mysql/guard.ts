@@ -7,17 +7,24 @@ import { parsePositionsRow } from '../../lib/mysql/status.ts';
 import { clusterTools, withRemote, type Ctx, type ElectionRecord } from './context.ts';
 import { parseNodeMap } from './peers.ts';
 
-/** Errors that mean "nobody is there": the server or its machine is down, or the name unknown. */
-const SILENT_CODES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'ETIMEDOUT', 'ECONNRESET',
-  'ENOTFOUND', 'EAI_AGAIN', 'EPIPE', 'PROTOCOL_CONNECTION_LOST', 'PROTOCOL_SEQUENCE_TIMEOUT']);
+/**
+ * Errors that mean "nobody is there", all raised before any connection exists: refused (no server
+ * listening), no route to the machine, or a name nobody knows.
+ */
+const SILENT_CODES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'ENETDOWN', 'ENOTFOUND', 'EAI_AGAIN']);
 
-/** How one peer's failure to answer is read: silent (nobody there) or unknown (somebody, but unclear). */
+/**
+ * How one peer's failure to answer is read: silent (nobody there) or unknown (somebody, but
+ * unclear). A timeout counts as silence only when the TCP connect itself got no answer: once the
+ * connection was accepted, something is there (a server frozen by SIGSTOP, or overloaded, whose
+ * kernel still accepts connections) that may take writes again the moment it resumes; so is a
+ * connection lost or reset after it was accepted. In doubt, the promotion is refused.
+ */
 export function classifyPeerError(e: unknown): { answer: 'silent' | 'unknown'; detail: string } {
   const detail = (e as Error).message ?? String(e);
   if (e instanceof SqlError) {
-    if (e.kind === 'timeout' || (e.code !== undefined && SILENT_CODES.has(e.code))) return { answer: 'silent', detail };
-    // System errors (negative errno from the socket) while connecting: nobody is listening there.
-    if (e.kind === 'connect' && (e.errno === undefined || e.errno < 0)) return { answer: 'silent', detail };
+    if (e.code !== undefined && SILENT_CODES.has(e.code)) return { answer: 'silent', detail };
+    if ((e.kind === 'timeout' || e.code === 'ETIMEDOUT') && e.connected === false) return { answer: 'silent', detail };
   }
   return { answer: 'unknown', detail };
 }

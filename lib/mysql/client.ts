@@ -28,10 +28,16 @@ export interface SqlClient {
   close(): Promise<void>;
 }
 
-/** A failed connect or query, without the statement text (which may hold a password). */
+/**
+ * A failed connect or query, without the statement text (which may hold a password). `connected`
+ * tells whether the connection had been accepted when it failed (false: nothing answered the TCP
+ * connect; undefined: not known, e.g. a connect over a socket path): the kernel still accepts
+ * connections for a server frozen by SIGSTOP, which then never answers; that is not the silence of
+ * a stopped server.
+ */
 export class SqlError extends Error {
   constructor(message: string, readonly errno: number | undefined, readonly code: string | undefined,
-    readonly kind: 'connect' | 'query' | 'timeout') {
+    readonly kind: 'connect' | 'query' | 'timeout', readonly connected?: boolean) {
     super(message);
     this.name = 'SqlError';
   }
@@ -45,12 +51,12 @@ interface Mysql2Connection {
   destroy(): void;
 }
 
-function toSqlError(e: unknown, kind: SqlError['kind'], secrets: readonly (string | undefined)[]): SqlError {
-  if (e instanceof SqlError) return e;
+function toSqlError(e: unknown, kind: SqlError['kind'], secrets: readonly (string | undefined)[], connected?: boolean): SqlError {
+  if (e instanceof SqlError) return connected === undefined ? e : new SqlError(e.message, e.errno, e.code, e.kind, connected);
   const err = e as { message?: string; errno?: number; code?: string; sqlMessage?: string };
   const msg = redact(err.sqlMessage ?? err.message ?? String(e), secrets);
   const timeout = err.code === 'PROTOCOL_SEQUENCE_TIMEOUT' || err.code === 'ETIMEDOUT';
-  return new SqlError(msg, err.errno, err.code, timeout ? 'timeout' : kind);
+  return new SqlError(msg, err.errno, err.code, timeout ? 'timeout' : kind, connected);
 }
 
 /** Race a promise against a timer and the signal; on loss run `onLose` (destroy the socket). */
@@ -83,6 +89,9 @@ export const connectMysql2: Connector = async (opts) => {
   const secrets = [opts.password];
   const target = opts.socketPath ?? `${opts.host}:${opts.port}`;
   const mysql = await import('mysql2/promise');
+  // Over TCP, our own socket (what mysql2 would open), to learn whether the connect was accepted.
+  const net = opts.socketPath ? undefined : await import('node:net');
+  let accepted = false;
   let conn: Mysql2Connection | undefined;
   const pending = mysql.createConnection({
     socketPath: opts.socketPath,
@@ -97,6 +106,12 @@ export const connectMysql2: Connector = async (opts) => {
     dateStrings: true,
     // Debian's root@localhost authenticates by the peer's uid on the socket; nothing to send.
     authPlugins: { unix_socket: () => () => Buffer.alloc(0) },
+    stream: net && (() => {
+      const sock = net.connect(opts.port ?? 3306, opts.host ?? 'localhost');
+      sock.setNoDelay(true);
+      sock.once('connect', () => { accepted = true; });
+      return sock;
+    }),
   }).then((c) => { conn = c as unknown as Mysql2Connection; return conn; });
   try {
     await bounded(pending, opts.connectTimeoutMs + 50, opts.signal, `connecting to ${target}`, () => {
@@ -104,7 +119,10 @@ export const connectMysql2: Connector = async (opts) => {
       pending.then((c) => c.destroy(), () => undefined);
     });
   } catch (e) {
-    throw toSqlError(e, 'connect', secrets);
+    const err = toSqlError(e, 'connect', secrets, net ? accepted : undefined);
+    if (err.kind !== 'timeout' || err.connected === undefined) throw err;
+    const how = err.connected ? 'the connection was accepted, then the server did not answer' : 'nothing answered the TCP connect';
+    throw new SqlError(`${err.message} (${how})`, err.errno, err.code, err.kind, err.connected);
   }
   const c = conn!;
   const query = async (stmt: string | Statement, timeoutMs = opts.queryTimeoutMs): Promise<Row[]> => {
@@ -114,7 +132,7 @@ export const connectMysql2: Connector = async (opts) => {
         timeoutMs + 50, opts.signal, 'query', () => c.destroy());
       return Array.isArray(rows) ? (rows as Row[]) : [];
     } catch (e) {
-      throw toSqlError(e, 'query', secrets);
+      throw toSqlError(e, 'query', secrets, true);
     }
   };
   return {

@@ -359,6 +359,31 @@ describe('ocf:vigil:mysql failover with three MariaDB servers', { timeout: 900_0
     assert.match(again.stderr, /writable-peer guard: n2: no server answers/);
   });
 
+  test('writable-peer guard: a frozen writable server (its kernel still accepts connections) is not silence: promotion refused', async () => {
+    // n1 is primary, n3 its replica, n2 stopped. n1's server freezes; the cluster believes n1 lost
+    // (a fencing that did not happen) and promotes n3 alone. n1 would take writes again on SIGCONT.
+    const pid = c.pid(n1)!;
+    assert.equal(await readOnly(n1), 0, 'n1 is the writable primary');
+    c.setPromoted(undefined);
+    signal(pid, 'SIGSTOP');
+    try {
+      const plan: TransitionPlan = { promote: [n3], active: [n3], promoted: [] };
+      const pre = await c.agent(n3, 'notify', c.transitionEnv('pre', 'promote', plan));
+      assert.equal(pre.code, 0, pre.stderr);
+      const t0 = Date.now();
+      const r = await c.agent(n3, 'promote', { OCF_RESKEY_CRM_meta_timeout: '10000' });
+      assert.equal(r.code, 1, r.stderr);
+      assert.ok(Date.now() - t0 < 10_000, `promote took ${Date.now() - t0} ms`);
+      assert.match(r.reason ?? '', /^refusing to become writable: n1 answered but its read-only state cannot be read \(.*the connection was accepted, then the server did not answer\)\); stop or fence n1 first$/);
+      assert.doesNotMatch(r.stderr, /n2: no server answers.*n1|n1: no server answers/);
+    } finally {
+      signal(pid, 'SIGCONT');
+    }
+    assert.equal(await readOnly(n3), 1, 'the refused node stays read-only');
+    assert.equal(await readOnly(n1), 0, 'and n1, thawed, takes writes again: two writable servers were avoided');
+    c.setPromoted(n1);
+  });
+
   test('Pacemaker 2.1.6+: positions are published with attrd_updater -W cluster', async () => {
     const plan: TransitionPlan = { promote: [n3], active: [n1, n3], promoted: [n1] };
     await notifyAll('pre', 'promote', plan, { FAKE_PACEMAKER_VERSION: '2.1.6' });

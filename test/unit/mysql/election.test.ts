@@ -203,11 +203,22 @@ test('guard: how a peer\'s failure to answer is read', async () => {
   const { classifyPeerError } = await import('../../../agents/mysql/guard.ts');
   const { SqlError } = await import('../../../lib/mysql/client.ts');
   const cases: Array<[unknown, 'silent' | 'unknown']> = [
-    [new SqlError('connecting to 192.0.2.1:3306 timed out after 1000 ms', undefined, 'ETIMEDOUT', 'timeout'), 'silent'],
+    [new SqlError('connecting to 192.0.2.1:3306 timed out after 1000 ms', undefined, 'ETIMEDOUT', 'timeout', false), 'silent'],
+    [new SqlError('connect ETIMEDOUT', undefined, 'ETIMEDOUT', 'connect', false), 'silent'],
+    [new SqlError('connect ECONNREFUSED 127.0.0.1:33082', -111, 'ECONNREFUSED', 'connect', false), 'silent'],
     [new SqlError('connect ECONNREFUSED 127.0.0.1:33082', -111, 'ECONNREFUSED', 'connect'), 'silent'],
-    [new SqlError('connect EHOSTUNREACH 192.0.2.9:3306', -113, 'EHOSTUNREACH', 'connect'), 'silent'],
+    [new SqlError('connect EHOSTUNREACH 192.0.2.9:3306', -113, 'EHOSTUNREACH', 'connect', false), 'silent'],
+    [new SqlError('connect ENETUNREACH 192.0.2.9:3306', -101, 'ENETUNREACH', 'connect', false), 'silent'],
     [new SqlError('getaddrinfo ENOTFOUND n9', -3008, 'ENOTFOUND', 'connect'), 'silent'],
-    [new SqlError('Connection lost: The server closed the connection.', undefined, 'PROTOCOL_CONNECTION_LOST', 'query'), 'silent'],
+    // The connection was accepted (a frozen server's kernel still accepts), then nothing answered.
+    [new SqlError('connect ETIMEDOUT (the connection was accepted, then the server did not answer)', undefined, 'ETIMEDOUT', 'timeout', true), 'unknown'],
+    [new SqlError('connecting to 127.0.0.1:33081 timed out after 1050 ms', undefined, 'ETIMEDOUT', 'timeout', true), 'unknown'],
+    [new SqlError('query timed out after 1000 ms', undefined, 'ETIMEDOUT', 'timeout', true), 'unknown'],
+    [new SqlError('Query inactivity timeout', undefined, 'PROTOCOL_SEQUENCE_TIMEOUT', 'timeout', true), 'unknown'],
+    // Not known whether anything accepted the connection: in doubt.
+    [new SqlError('connect ETIMEDOUT', undefined, 'ETIMEDOUT', 'timeout'), 'unknown'],
+    [new SqlError('Connection lost: The server closed the connection.', undefined, 'PROTOCOL_CONNECTION_LOST', 'query', true), 'unknown'],
+    [new SqlError('read ECONNRESET', -104, 'ECONNRESET', 'connect', true), 'unknown'],
     [new SqlError("Access denied for user 'repl'@'10.0.0.2'", 1045, 'ER_ACCESS_DENIED_ERROR', 'connect'), 'unknown'],
     [new SqlError("Host '10.0.0.2' is not allowed to connect", 1130, 'ER_HOST_NOT_PRIVILEGED', 'connect'), 'unknown'],
     [new SqlError('Too many connections', 1040, 'ER_CON_COUNT_ERROR', 'connect'), 'unknown'],
