@@ -122,7 +122,7 @@ export const params = defineParams({
   peer_timeout: {
     type: 'integer', default: 1000, min: 100,
     shortdesc: 'Time (ms) for another node\'s server to answer',
-    longdesc: 'Before becoming writable, promote asks every other node\'s server whether it still accepts writes; a server that does not answer within this time is taken as stopped (the cluster only promotes after stopping or fencing what it lost). A powered-off machine often answers nothing at all, so this time is part of a failover after a power loss; a live server on a LAN answers in milliseconds. Also the time for each look at the target\'s position during a planned switchover and at the primary\'s when a former primary rejoins.',
+    longdesc: 'Before becoming writable, promote asks every other node\'s server whether it still accepts writes; a node where nothing answers the connection within this time (refused, unreachable, powered off) is taken as stopped (the cluster only promotes after stopping or fencing what it lost). A server that accepts the connection but then does not answer (frozen, overloaded) refuses the promotion: it may take writes again the moment it resumes. A powered-off machine often answers nothing at all, so this time is part of a failover after a power loss; a live server on a LAN answers in milliseconds. Also the time for each look at the target\'s position during a planned switchover and at the primary\'s when a former primary rejoins.',
   },
   // --- health ---
   lag_info: {
