@@ -128,16 +128,31 @@ export async function recordJoin(ctx: Ctx, s: LocalSession, j: JoinOutcome): Pro
 }
 
 /**
- * A replica that follows nobody, or cannot reach its source, looks up the primary (only then: it
- * costs a cluster tool) and follows it if its history allows. Heals a start or a repoint that could
- * not check the primary at the time. Returns whether replication was (re)configured.
+ * Pointed at the primary but not replicating, with no error to show for it: the IO thread stopped
+ * cleanly (a promotion that failed after its catch-up stopped it, a STOP SLAVE by hand) and nothing
+ * would ever start it again, while such a replica grades OK with no lag. A thread stopped by an
+ * error is left as it is: it is graded, and restarting it would hide the error.
+ */
+export function stoppedQuietly(s: ReplicaStatus): boolean {
+  return s.io === 'stopped' && s.ioErrno === 0 && s.sqlErrno === 0;
+}
+
+/**
+ * A replica that follows nobody, cannot reach its source, or follows the primary with replication
+ * stopped without an error, looks up the primary (only then: it costs a cluster tool) and follows
+ * it if its history allows. Heals a start or a repoint that could not check the primary at the
+ * time, and a promotion that failed after its catch-up. Returns whether replication was
+ * (re)configured.
  */
 export async function followIfAdrift(ctx: Ctx, s: LocalSession, status: ReplicaStatus | undefined): Promise<boolean> {
   const self = await localNode(ctx);
   const { node } = await findPrimary(ctx, self);
   if (!node) return false;
   const addr = addressOf(ctx, node);
-  if (status && status.sourceHost === addr.host && status.sourcePort === addr.port) return false;
+  if (status && status.sourceHost === addr.host && status.sourcePort === addr.port) {
+    if (!stoppedQuietly(status)) return false;
+    ctx.log.warn(`replication from ${node} is stopped without an error; starting it again`);
+  }
   const j = await replicateFrom(ctx, s, node);
   await recordJoin(ctx, s, j);
   return j.outcome === 'configured';

@@ -359,6 +359,34 @@ describe('ocf:vigil:mysql failover with three MariaDB servers', { timeout: 900_0
     assert.match(again.stderr, /writable-peer guard: n2: no server answers/);
   });
 
+  test('a replica whose promotion failed after its catch-up replicates again after its next monitor', async () => {
+    // n1 is primary, n3 its replica. A promotion of n3 runs its catch-up (which stops the IO thread),
+    // then the guard refuses it: n1 still takes writes.
+    assert.equal((await slave(n3))!.Slave_IO_Running, 'Yes');
+    c.setPromoted(undefined);
+    const plan: TransitionPlan = { promote: [n3], active: [n3], promoted: [] };
+    assert.equal((await c.agent(n3, 'notify', c.transitionEnv('pre', 'promote', plan))).code, 0);
+    const r = await c.agent(n3, 'promote');
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.reason ?? '', /^refusing to become writable: n1 still accepts writes/);
+    c.setPromoted(n1);
+    const stopped = (await slave(n3))!;
+    assert.equal(stopped.Slave_IO_Running, 'No', 'the catch-up stopped receiving');
+    assert.equal(Number(stopped.Last_IO_Errno), 0, 'without an error');
+    const [id] = await write(n1);
+    // The next monitor finds it pointed at the primary but not receiving, and starts it again.
+    const m = await c.agent(n3, 'monitor', RECURRING);
+    assert.equal(m.code, 0, m.stderr);
+    await replicated([n3], id!);
+    assert.match(m.stderr, /replication from n1 is stopped without an error; starting it again/);
+    const s = (await slave(n3))!;
+    assert.equal(s.Slave_IO_Running, 'Yes');
+    assert.equal(Number(s.Master_Port), n1.port);
+    // A steady replica is left alone.
+    const again = await c.agent(n3, 'monitor', RECURRING);
+    assert.doesNotMatch(again.stderr, /starting it again/);
+  });
+
   test('writable-peer guard: a frozen writable server (its kernel still accepts connections) is not silence: promotion refused', async () => {
     // n1 is primary, n3 its replica, n2 stopped. n1's server freezes; the cluster believes n1 lost
     // (a fencing that did not happen) and promotes n3 alone. n1 would take writes again on SIGCONT.
