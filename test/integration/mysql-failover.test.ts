@@ -418,4 +418,22 @@ describe('ocf:vigil:mysql failover with three MariaDB servers', { timeout: 900_0
     assert.ok(c.calls().some((l) => /attrd_updater .*-n db-position -U v1;.* -p -N n3 -W cluster$/.test(l)), c.calls().slice(-8).join('\n'));
     await notifyAll('post', 'promote', { ...plan, promote: [] });
   });
+
+  test('post-promote and post-start that cannot do their work log why and succeed; the next monitor follows the primary', async () => {
+    // n1 is primary, n3 its replica. n3's notifications cannot log in to its own server.
+    const bad = { OCF_RESKEY_replication_password: 'not-the-Password-9' };
+    const pp = await c.agent(n3, 'notify', { ...c.transitionEnv('post', 'promote', { promote: [n1], active: [n1, n3], promoted: [n1] }), ...bad });
+    assert.equal(pp.code, 0, pp.stderr);
+    assert.match(pp.stderr, /WARNING: post-promote: could not repoint this server to n1: .*Access denied.*; the next monitor retries/);
+    await c.root(n3, 'STOP SLAVE');
+    await c.root(n3, 'RESET SLAVE ALL'); // n3 follows nobody, as a replica that started before the primary was known
+    const ps = await c.agent(n3, 'notify', { ...c.transitionEnv('post', 'start', { start: [n3], active: [n1, n3], promoted: [n1] }), ...bad });
+    assert.equal(ps.code, 0, ps.stderr);
+    assert.match(ps.stderr, /WARNING: post-start: could not make this server replicate from n1: .*Access denied.*; the next monitor retries/);
+    for (const r of [pp, ps]) assert.ok(!r.stderr.includes('not-the-Password-9'), 'the password is not in the output');
+    assert.equal(await slave(n3), undefined, 'nothing was configured');
+    const [id] = await write(n1);
+    assert.equal((await c.agent(n3, 'monitor', RECURRING)).code, 0);
+    await replicated([n3], id!);
+  });
 });

@@ -17,7 +17,13 @@ export async function postPromote(ctx: Ctx): Promise<OcfCode> {
   const repoint = async () => {
     if (!primary || primary === self) return;
     if (!findServer(ctx.params.pid, ctx.params.binary || 'mariadbd', ctx.params.datadir)) return;
-    await withLocal(ctx, async (s) => recordJoin(ctx, s, await replicateFrom(ctx, s, primary)));
+    try {
+      await withLocal(ctx, async (s) => recordJoin(ctx, s, await replicateFrom(ctx, s, primary)));
+    } catch (e) {
+      // A notification's result changes nothing in Pacemaker: say why, and leave the retry to the
+      // next monitor (a replica not following the primary looks it up and follows it).
+      ctx.log.warn(`post-promote: could not repoint this server to ${primary}: ${(e as Error).message}; the next monitor retries`);
+    }
   };
   // Repointing first matters: a semi-sync primary's first commits wait for a replica to connect.
   await Promise.all([repoint(), withdrawPosition(ctx)]);

@@ -13,8 +13,13 @@ export async function postStart(ctx: Ctx): Promise<OcfCode> {
   if (!findServer(ctx.params.pid, ctx.params.binary || 'mariadbd', ctx.params.datadir)) return OCF.SUCCESS;
   const { node } = await findPrimary(ctx, self);
   if (!node) return OCF.SUCCESS;
-  await withLocal(ctx, async (s) => {
-    if (!(await readStatus(s))) await recordJoin(ctx, s, await replicateFrom(ctx, s, node));
-  });
+  try {
+    await withLocal(ctx, async (s) => {
+      if (!(await readStatus(s))) await recordJoin(ctx, s, await replicateFrom(ctx, s, node));
+    });
+  } catch (e) {
+    // A notification's result changes nothing in Pacemaker: say why; the next monitor retries.
+    ctx.log.warn(`post-start: could not make this server replicate from ${node}: ${(e as Error).message}; the next monitor retries`);
+  }
   return OCF.SUCCESS;
 }
