@@ -37,8 +37,10 @@ export function serverArgs(c: ServerConfig, runningAsRoot = true): string[] {
   a.push(c.flavour === 'mysql84' ? '--skip-replica-start' : '--skip-slave-start');
   // MariaDB: a server started as a semi-sync replica runs its crash recovery as one, rolling back
   // transactions a crashed primary wrote to its binary log but no replica acknowledged; without it
-  // they would come back as errant transactions when the old primary rejoins.
-  if (c.semisync && c.flavour === 'mariadb') a.push('--rpl-semi-sync-slave-enabled=ON');
+  // they would come back as errant transactions when the old primary rejoins. MariaDB 10.11 only
+  // truncates the binary log when the role is also given as SLAVE (seen in the lab: a powered-off
+  // primary's unacknowledged commit came back and its rejoin was refused).
+  if (c.semisync && c.flavour === 'mariadb') a.push('--rpl-semi-sync-slave-enabled=ON', '--init-rpl-role=SLAVE');
   if (c.log) a.push(`--log-error=${c.log}`);
   a.push(...c.additionalParameters);
   return a;

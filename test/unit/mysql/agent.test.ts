@@ -61,6 +61,8 @@ test('server command line: read-only and no replication from the first moment, p
   assert.ok(!serverArgs(cfg, false).some((a) => a.startsWith('--user')), 'no --user when not root');
   assert.ok(!m.includes('--rpl-semi-sync-slave-enabled=ON'));
   assert.ok(serverArgs({ ...cfg, semisync: true }).includes('--rpl-semi-sync-slave-enabled=ON'), 'MariaDB semi-sync: crash recovery as a replica');
+  assert.ok(serverArgs({ ...cfg, semisync: true }).includes('--init-rpl-role=SLAVE'), 'MariaDB only truncates the binary log with the role given');
+  assert.ok(!m.includes('--init-rpl-role=SLAVE'));
   assert.ok(!serverArgs({ ...cfg, flavour: 'mysql84', semisync: true }).some((a) => a.includes('semi')), 'MySQL: the plugins come from the option file');
 });
 

@@ -1,0 +1,62 @@
+// A semi-sync primary that dies with a commit no replica acknowledged (written to its binary log,
+// prepared in InnoDB, waiting for the acknowledgement) must roll that commit back when the agent
+// starts it again, so it rejoins the new primary instead of being refused for an errant
+// transaction. Found in the lab: a powered-off primary's in-flight commit came back at restart
+// (MariaDB 10.11 truncates the binary log only with --init-rpl-role=SLAVE as well as
+// --rpl-semi-sync-slave-enabled). Two real MariaDB servers on 127.0.0.1:33091-33092.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { MariaCluster, type Node } from './support/mariadb.ts';
+import { signal } from '../../lib/daemon.ts';
+
+describe('ocf:vigil:mysql: crash recovery of a semi-sync primary', { timeout: 300_000 }, () => {
+  let c: MariaCluster;
+  let n1: Node, n2: Node;
+
+  before(async () => {
+    c = await MariaCluster.create({ nodes: 2, basePort: 33091, params: { semisync: 'true', semisync_timeout: '60000' } });
+    [n1, n2] = c.nodes as [Node, Node];
+  });
+  after(async () => { await c?.cleanup(process.env.VIGIL_KEEP_TEST_DIRS === '1'); });
+
+  const ok = async (node: Node, action: string, extra: Record<string, string> = {}) => {
+    const r = await c.agent(node, action, extra);
+    assert.equal(r.code, 0, `${action} on ${node.name} failed (${r.code}): ${r.reason ?? ''}\n${r.stderr}`);
+    return r;
+  };
+  const gtid = async (node: Node) => String((await c.root(node, 'SELECT @@gtid_binlog_pos AS g'))[0]!.g);
+
+  test('an unacknowledged commit of a killed semi-sync primary is rolled back at start; it rejoins as a replica', async () => {
+    for (const n of c.nodes) await ok(n, 'start');
+    await ok(n1, 'promote', { OCF_RESKEY_CRM_meta_notify_promote_uname: 'n1', OCF_RESKEY_CRM_meta_notify_promote_resource: 'db:0' });
+    c.setPromoted(n1);
+    // n2 follows the primary the cluster reports (a recurring monitor of a replica with no source).
+    await ok(n2, 'monitor', { OCF_RESKEY_CRM_meta_interval: '7000' });
+    await c.waitFor(async () => (await c.root(n1, "SHOW GLOBAL STATUS LIKE 'Rpl_semi_sync_master_clients'"))[0]?.Value === '1', 10_000, 'a semi-sync replica');
+    await c.app(n1, 'INSERT INTO vigiltest.t VALUES (1, ?)', ['acknowledged']);
+    await c.waitFor(async () => (await gtid(n2)) === (await gtid(n1)), 10_000, 'n2 to hold the first commit');
+    const acked = await gtid(n1);
+
+    // The replica stops receiving: the next commit waits for an acknowledgement that never comes.
+    await c.root(n2, 'STOP SLAVE IO_THREAD');
+    const pending = c.app(n1, 'INSERT INTO vigiltest.t VALUES (2, ?)', ['never acknowledged']).then(() => 'returned', (e: Error) => e.message);
+    await c.waitFor(async () => (await gtid(n1)) !== acked, 10_000, 'the second commit in the binary log');
+    const inDoubt = await gtid(n1);
+    signal(c.pid(n1)!, 'SIGKILL');
+    await c.waitFor(() => c.pid(n1) === undefined, 5000, "n1's server to die");
+    assert.notEqual(await pending, 'returned', 'the unacknowledged commit must not have been acknowledged to the client');
+
+    // n2 becomes primary (nothing it lacks was acknowledged), then n1 starts again.
+    c.setPromoted(undefined);
+    await ok(n2, 'promote', { OCF_RESKEY_CRM_meta_notify_promote_uname: 'n2', OCF_RESKEY_CRM_meta_notify_promote_resource: 'db:1' });
+    c.setPromoted(n2);
+    // The new primary's first commit waits for a semi-sync replica: n1, once it has rejoined.
+    const third = c.app(n2, 'INSERT INTO vigiltest.t VALUES (3, ?)', ['on the new primary']);
+    const r = await c.agent(n1, 'start');
+    assert.equal(r.code, 0, `the old primary was refused (its in-doubt commit ${inDoubt} survived crash recovery): ${r.reason}\n${r.stderr}`);
+    await third;
+    assert.equal((await c.root(n1, 'SELECT id FROM vigiltest.t WHERE id = 2')).length, 0, 'the unacknowledged row is gone from the old primary');
+    await c.waitFor(async () => (await c.root(n1, 'SELECT id FROM vigiltest.t WHERE id = 3')).length === 1, 15_000, 'n1 to replicate from n2');
+    assert.equal(await gtid(n1), await gtid(n2));
+  });
+});
