@@ -138,12 +138,10 @@ export function electionVerdict(family: GtidFamily, self: { node: string; positi
     entries.push({ node: p.node, pos, promotable: pub.state === 'ok' });
   }
   const all = entries.reduce((u, e) => positionUnion(u, e.pos), entries[0]!.pos);
-  // The same reference order on every candidate, so they all measure alike.
-  const refs = [...entries].sort((a, b) => (a.node < b.node ? -1 : a.node > b.node ? 1 : 0)).map((e) => e.pos);
-  const scored = entries.map((e, i) => ({ ...e, i, short: shortfall(e.pos, all, refs) }));
+  const scored = entries.map((e, i) => ({ ...e, i, short: shortfall(e.pos, all) }));
   const best = scored.filter((e) => e.promotable).sort((a, b) => (a.short < b.short ? -1 : a.short > b.short ? 1 : a.i - b.i))[0]!;
   for (const e of scored) {
-    if (!e.promotable && e.short < best.short) {
+    if (!e.promotable && !positionContains(best.pos, e.pos)) {
       notes.push(`${e.node} holds transactions no promotable node has (${describeLack(best.pos, e.pos) ?? '?'}); they cannot be kept`);
     }
   }

@@ -78,20 +78,20 @@ export function describeLack(have: Position, other: Position): string | undefine
 
 /**
  * How many transactions `p` lacks compared with `everything` (the union of all positions): the
- * election's measure. MariaDB: per domain, the sequence numbers between p's and the furthest one,
- * plus one where p's last transaction at the furthest sequence number is not the chosen one
- * (`reference` picks it: the server of the first position, in the caller's order, that reached it).
+ * election's measure. MariaDB: per domain, the sequence numbers between p's and the furthest one.
+ * Sequence numbers are shared by a domain's servers and continue across a change of primary, so a
+ * server at sequence n of a domain holds n of its transactions whichever branch it followed: two
+ * servers at the same sequence number on diverged branches lack as much as each other (each lacks
+ * the other's branch), and the one further along lacks less. Every server lacks the same count of
+ * the union plus this difference, which is all an election compares.
  */
-export function shortfall(p: Position, everything: Position, reference: readonly Position[] = []): bigint {
+export function shortfall(p: Position, everything: Position): bigint {
   sameFamily(p, everything);
   if (p.family === 'mysql') return gtidCount(gtidSubtract((everything as typeof p).set, p.set));
   let n = 0n;
   for (const [d, far] of (everything as typeof p).pos) {
-    const mine = p.pos.get(d);
-    const seq = mine?.seq ?? 0n;
-    if (seq < far.seq) { n += far.seq - seq; continue; }
-    const first = reference.map((r) => (r as typeof p).pos.get(d)).find((x) => x && x.seq === far.seq) ?? far;
-    if (mine && mine.server !== first.server) n += 1n;
+    const seq = p.pos.get(d)?.seq ?? 0n;
+    if (seq < far.seq) n += far.seq - seq;
   }
   return n;
 }

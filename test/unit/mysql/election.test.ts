@@ -120,6 +120,7 @@ test('property: every candidate reaches the same winner, the most advanced promo
     const promotable = nodes.map((n, i) => ({ ...n, i })).filter((n) => n.state === 'ok');
     if (promotable.length === 0) return;
     const best = Math.max(...promotable.map((n) => n.received));
+    const tiedBest = promotable.filter((n) => n.received === best).map((n) => names[n.i]!);
     const winners = new Set<string>();
     for (const c of promotable) {
       const peers = names.map((node, i) => peer(node, pub(i))).filter((p) => p.node !== names[c.i]);
@@ -134,8 +135,104 @@ test('property: every candidate reaches the same winner, the most advanced promo
         assert.equal(to.received, best, `deferred to ${v.to}, which is not the most advanced`);
       }
     }
-    assert.ok(winners.size >= 1);
+    assert.deepEqual([...winners].sort(), tiedBest.sort(), 'exactly the tied-best nodes may promote');
   }), { numRuns: 500 });
+});
+
+// The model with diverged histories and several streams. Per stream (a MariaDB domain; for MySQL,
+// the GTIDs of one origin server), the first primary wrote `base` transactions; up to two later
+// primaries each took over from a point of it (`at`) and wrote `len` more of their own. Each node
+// received a prefix of one branch per stream. MariaDB positions then show the same sequence
+// number with different server ids; MySQL sets show other servers' uuids. What a node lacks is
+// counted on explicit transaction sets: the union of everything held by nodes with a running
+// server, less its own. The tied-best are the promotable nodes lacking the fewest; exactly they
+// may promote, and everybody else defers to one of them.
+const divergedScenario = fc.record({
+  family: fc.constantFrom<'mariadb' | 'mysql'>('mariadb', 'mysql'),
+  streams: fc.array(fc.record({
+    base: fc.nat(12),
+    forks: fc.array(fc.record({ at: fc.nat(12), len: fc.integer({ min: 1, max: 6 }) }), { maxLength: 2 }),
+  }), { minLength: 1, maxLength: 3 }),
+  nodes: fc.array(fc.record({
+    state: fc.constantFrom('ok', 'ok', 'ok', 'fail', 'down'),
+    picks: fc.array(fc.record({ branch: fc.nat(2), upto: fc.nat(20) }), { minLength: 3, maxLength: 3 }),
+  }), { minLength: 1, maxLength: 5 }),
+});
+const uuidOf = (stream: number, server: number) => `3e11fa47-71ca-11e1-9e33-c80aa94295${stream}${server}`;
+
+/** One node's holdings (transaction ids) and its position text, for one family. */
+interface Stream { base: number; forks: Array<{ at: number; len: number }> }
+function holdings(family: 'mariadb' | 'mysql', streams: readonly Stream[], picks: ReadonlyArray<{ branch: number; upto: number }>): {
+  held: Set<string>; position: string;
+} {
+  const held = new Set<string>();
+  const parts: string[] = [];
+  streams.forEach((st, d) => {
+    const pick = picks[d]!;
+    const branch = pick.branch % (st.forks.length + 1);
+    const fork = branch === 0 ? undefined : st.forks[branch - 1]!;
+    const from = fork ? Math.min(fork.at, st.base) : st.base; // transactions of the first primary on this branch
+    const length = fork ? from + fork.len : st.base;
+    const j = pick.upto % (length + 1);
+    const mine = Math.min(j, from);
+    const theirs = j - mine; // transactions of the later primary (server branch + 1)
+    for (let k = 1; k <= mine; k++) held.add(family === 'mariadb' ? `${d}-1-${k}` : `${uuidOf(d, 1)}:${k}`);
+    for (let k = 1; k <= theirs; k++) held.add(family === 'mariadb' ? `${d}-${branch + 1}-${from + k}` : `${uuidOf(d, branch + 1)}:${k}`);
+    if (family === 'mariadb') {
+      if (j > 0) parts.push(`${d}-${theirs > 0 ? branch + 1 : 1}-${j}`);
+    } else {
+      if (mine > 0) parts.push(`${uuidOf(d, 1)}:1-${mine}`);
+      if (theirs > 0) parts.push(`${uuidOf(d, branch + 1)}:1-${theirs}`);
+    }
+  });
+  return { held, position: parts.join(',') };
+}
+
+test('property: diverged histories and several streams: exactly the nodes lacking the fewest transactions may promote', () => {
+  fc.assert(fc.property(divergedScenario, ({ family, streams, nodes }) => {
+    const names = nodes.map((_, i) => `n${i + 1}`);
+    const h = nodes.map((n) => holdings(family, streams, n.picks));
+    const union = new Set<string>();
+    nodes.forEach((n, i) => { if (n.state !== 'down') for (const t of h[i]!.held) union.add(t); });
+    const lacks = h.map((x) => [...union].filter((t) => !x.held.has(t)).length);
+    const pub = (i: number): Publication => {
+      const n = nodes[i]!;
+      if (n.state === 'down') return { token: 't', state: 'down', why: 'x' };
+      if (n.state === 'fail') return { token: 't', state: 'fail', why: 'x', position: h[i]!.position };
+      return ok(h[i]!.position);
+    };
+    const promotable = nodes.map((n, i) => ({ ...n, i })).filter((n) => n.state === 'ok');
+    if (promotable.length === 0) return;
+    const fewest = Math.min(...promotable.map((n) => lacks[n.i]!));
+    const tiedBest = promotable.filter((n) => lacks[n.i] === fewest).map((n) => names[n.i]!);
+    const winners: string[] = [];
+    for (const c of promotable) {
+      const me = names[c.i]!;
+      const peers = names.map((node, i) => peer(node, pub(i))).filter((p) => p.node !== me);
+      const v = electionVerdict(family, { node: me, position: h[c.i]!.position }, peers);
+      const why = `${me} (${h[c.i]!.position || 'empty'}, lacks ${lacks[c.i]}): ${JSON.stringify(v)}`;
+      if (v.kind === 'promote') winners.push(me);
+      else {
+        assert.equal(v.kind, 'defer', why);
+        if (v.kind === 'defer') assert.ok(tiedBest.includes(v.to), `${why}: deferred to ${v.to}, not one of ${tiedBest.join(', ')}`);
+      }
+    }
+    assert.deepEqual(winners.sort(), tiedBest.sort(), `positions ${h.map((x, i) => `${names[i]}=${nodes[i]!.state}:${x.position}`).join(' ')}`);
+  }), { numRuns: 2000 });
+});
+
+test('election: diverged positions are measured by what each holds, not by which branch reached the furthest sequence number first', () => {
+  // n1 and n2 both wrote (received) sequence 10 of domain 0 on different branches; n2 also holds
+  // one more transaction of domain 1. n2 lacks fewer: it wins whichever of them is the candidate.
+  const n1 = { node: 'n1', position: '0-1-10,1-1-4' };
+  const n2 = { node: 'n2', position: '0-2-10,1-1-5' };
+  assert.equal(electionVerdict('mariadb', n2, [peer('n1', ok(n1.position))]).kind, 'promote');
+  const v = electionVerdict('mariadb', n1, [peer('n2', ok(n2.position))]);
+  assert.ok(v.kind === 'defer' && v.to === 'n2', JSON.stringify(v));
+  // The same sequence number on two branches and nothing else: a tie, the candidate promotes.
+  for (const [me, other] of [['0-1-10', '0-2-10'], ['0-2-10', '0-1-10']] as const) {
+    assert.equal(electionVerdict('mariadb', { node: 'n2', position: me }, [peer('n1', ok(other))]).kind, 'promote', me);
+  }
 });
 
 test('switchover readiness', () => {
