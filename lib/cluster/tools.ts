@@ -55,6 +55,15 @@ export function parseNodeList(out: string): string[] {
   return out.split('\n').map((l) => l.trim().split(/\s+/)).filter((f) => f.length >= 2 && /^\d+$/.test(f[0]!)).map((f) => f[1]!);
 }
 
+/** `crm_node -l` as node name -> membership state ("member", "lost"). */
+export function parseNodeStates(out: string): Map<string, string> {
+  const m = new Map<string, string>();
+  for (const f of out.split('\n').map((l) => l.trim().split(/\s+/))) {
+    if (f.length >= 3 && /^\d+$/.test(f[0]!)) m.set(f[1]!, f[2]!);
+  }
+  return m;
+}
+
 /**
  * Nodes where `crm_resource --locate` reports the resource promoted. Lines look like
  * `resource db is running on: n1 Promoted` (`Master` before Pacemaker 2.1).
@@ -139,6 +148,12 @@ export class ClusterTools {
   async knownNodes(): Promise<ToolResult<string[]>> {
     const r = await this.tool('crm_node', ['-l']);
     return r.ok ? { ok: true, value: parseNodeList(r.value!) } : { ok: false, reason: r.reason };
+  }
+
+  /** Every node the cluster knows with its membership state (crm_node -l). */
+  async nodeStates(): Promise<ToolResult<Map<string, string>>> {
+    const r = await this.tool('crm_node', ['-l']);
+    return r.ok ? { ok: true, value: parseNodeStates(r.value!) } : { ok: false, reason: r.reason };
   }
 
   deleteNodeAttribute(name: string, node = this.o.node): Promise<ToolResult<string>> {
