@@ -41,10 +41,25 @@ export async function guardedNodes(ctx: Ctx, self: string | undefined, rec: Elec
   return [...nodes].sort();
 }
 
-export async function askPeers(ctx: Ctx, nodes: readonly string[]): Promise<PeerAnswer[]> {
+/** How long a node that left the membership gets to answer (ms), when peer_timeout is longer. */
+export const LOST_PEER_TIMEOUT_MS = 200;
+
+/**
+ * How long to wait for `node`'s server. A node that left the membership (crm_node -l: not
+ * "member") was fenced before this promotion (with fencing enabled Pacemaker promotes nothing
+ * while a lost node is unfenced), so waiting peer_timeout for its machine only delays the
+ * failover after a power loss: it gets a short look instead, which a live server on a LAN still
+ * answers many times over. Pure.
+ */
+export function peerTimeoutFor(node: string, membership: ReadonlyMap<string, string> | undefined, peerTimeoutMs: number): number {
+  const st = membership?.get(node);
+  return st !== undefined && st !== 'member' ? Math.min(peerTimeoutMs, LOST_PEER_TIMEOUT_MS) : peerTimeoutMs;
+}
+
+export async function askPeers(ctx: Ctx, nodes: readonly string[], timeoutOf: (node: string) => number = () => ctx.params.peer_timeout): Promise<PeerAnswer[]> {
   return Promise.all(nodes.map(async (node): Promise<PeerAnswer> => {
     try {
-      const row = parsePositionsRow((await withRemote(ctx, node, (s) => s.db.query(s.sql.positions)))[0]);
+      const row = parsePositionsRow((await withRemote(ctx, node, (s) => s.db.query(s.sql.positions), timeoutOf(node)))[0]);
       return row.readOnly || row.superReadOnly ? { node, answer: 'read-only' } : { node, answer: 'writable' };
     } catch (e) {
       if (e instanceof OcfError && e.code !== OCF.ERR_GENERIC) throw e;
@@ -56,8 +71,9 @@ export async function askPeers(ctx: Ctx, nodes: readonly string[]): Promise<Peer
 
 /** Throws (rc 1) when another server still takes writes or cannot be read. */
 export async function guardWritablePeers(ctx: Ctx, self: string | undefined, rec: ElectionRecord | undefined): Promise<GuardVerdict> {
-  const nodes = await guardedNodes(ctx, self, rec);
-  const v = guardVerdict(await askPeers(ctx, nodes));
+  const [nodes, m] = await Promise.all([guardedNodes(ctx, self, rec), clusterTools(ctx).nodeStates()]);
+  const membership = m.ok ? m.value : undefined;
+  const v = guardVerdict(await askPeers(ctx, nodes, (n) => peerTimeoutFor(n, membership, ctx.params.peer_timeout)));
   if (!v.ok) throw new OcfError(OCF.ERR_GENERIC, v.reason);
   for (const n of v.notes) ctx.log.info(`writable-peer guard: ${n}`);
   return v;
