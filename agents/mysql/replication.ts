@@ -64,12 +64,6 @@ export type JoinOutcome =
   /** The primary could not be asked what it holds: not pointed at it yet (a later monitor retries). */
   | { outcome: 'unverified'; why: string };
 
-/** What this server holds that `node`'s server lacks (errant transactions), read from both servers. */
-export async function errantAgainst(ctx: Ctx, s: LocalSession, node: string): Promise<Errant | undefined> {
-  const [mine, theirs] = await Promise.all([readHoldings(s), withRemote(ctx, node, (r) => readHoldings(r))]);
-  return errantTransactions(mine.history, theirs.history);
-}
-
 /**
  * Replicate from `node` with GTID auto-positioning, but only if this server holds nothing that
  * `node` lacks: a former primary with unreplicated writes must not be silently merged into the new
@@ -85,7 +79,18 @@ export async function replicateFrom(ctx: Ctx, s: LocalSession, node: string): Pr
   }
   let errant: Errant | undefined;
   try {
-    errant = await errantAgainst(ctx, s, node);
+    const [mine, theirs] = await Promise.all([readHoldings(s), withRemote(ctx, node, (r) => readHoldings(r))]);
+    // Only a writable server is the primary. Pacemaker sends post-promote (and post-start) even
+    // when the promotion failed, for instance a candidate that gave way in the election: compared
+    // with that candidate, which lacks what the better replicas hold, they would record errant
+    // transactions, grade themselves FAIL and leave the behind candidate as the only promotable
+    // node (seen in the lab: 194 commits lost).
+    if (theirs.row.readOnly || theirs.row.superReadOnly) {
+      const why = `${node} is read-only: not the primary (its promotion failed or has not happened yet)`;
+      ctx.log.info(`${why}; not replicating from it`);
+      return { outcome: 'unverified', why };
+    }
+    errant = errantTransactions(mine.history, theirs.history);
   } catch (e) {
     if (e instanceof OcfError && e.code !== OCF.ERR_GENERIC) throw e;
     const why = `cannot ask ${node} (${addr.host}:${addr.port}) what it holds: ${(e as Error).message}`;
