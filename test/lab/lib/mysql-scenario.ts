@@ -180,21 +180,6 @@ export class DbCluster {
     if (!ok) throw new LabError('a database server still runs after its resource was deleted');
   }
 
-  /**
-   * A node's database from scratch (template datadir), for a node whose server cannot follow the
-   * primary (errant transactions): its instance must be stopped (a refused start leaves it so);
-   * the cleanup that follows starts it again, replicating everything from the primary.
-   */
-  async rebuildNode(node: string): Promise<Health> {
-    const ok = await pollUntil(async () => {
-      const r = await this.lab.on(node, ['sh', '-c', 'kill -0 "$(cat /run/mysqld/mysqld.pid 2>/dev/null)" 2>/dev/null']);
-      return r.code === 0 ? undefined : true;
-    }, 500, new Deadline(120_000));
-    if (!ok) throw new LabError(`the server on ${node} still runs: its instance was not stopped`);
-    await writeNodeFiles(this.lab, node, this.stack.name, this.opts.semisync);
-    return this.restore(180_000);
-  }
-
   /** Change the clone's semisync parameter (Pacemaker restarts every instance: it has no reload). */
   async setSemisync(on: boolean): Promise<Health> {
     const node = this.lab.anyLiveNode();
@@ -224,7 +209,15 @@ export class DbCluster {
     }, 500, new Deadline(timeoutMs));
     const checksums: Record<string, string> = {};
     for (const n of nodes) checksums[n] = await tableChecksum(this.lab, n).catch((e: Error) => `error: ${e.message}`);
-    return { converged: !!same && new Set(Object.values(checksums)).size === 1, checksums, positions };
+    const converged = !!same && new Set(Object.values(checksums)).size === 1;
+    if (!converged) {
+      // Which runs' rows differ (ids are ten million apart per run), for the message.
+      for (const n of nodes) {
+        const rows = await nodeSql(this.lab, n, 'SELECT id DIV 10000000, COUNT(*), MIN(id), MAX(id) FROM vigiltest.t GROUP BY 1').catch(() => []);
+        checksums[n] += ` rows by run: ${rows.map((r) => `${r[0]}:${r[1]}(${r[2]}-${r[3]})`).join(' ')}`;
+      }
+    }
+    return { converged, checksums, positions };
   }
 }
 
@@ -266,6 +259,8 @@ export interface ScenarioResult {
   vipSplit: Sample[];
   /** The victim's instance came back (a successful start after the fault), ms after t0. */
   rejoinMs?: number;
+  /** From the write VIP's stop to its start elsewhere (planned switchover), ms. */
+  vipGapMs?: number;
   /** errant: the start of the old primary was refused, with this reason. */
   refusedReason?: string;
   roVipAfter?: string;
@@ -483,7 +478,12 @@ export async function runScenario(db: DbCluster, kind: FaultKind, o: RunOptions 
   const outage = outageOf(kind === 'errant' ? [{ id: -1, t: t0, rt: t0, ok: true }, ...w.inserts] : w.inserts, t0);
   const power = lab.powerEvents(victim, t0);
   const bmcOff = power.find((p) => p.power === 'off')?.t;
-  const timeline = timelineOf({ t0, victim: kind === 'switchover' ? undefined : victim, events: ev, db: DB, vip: WRITE_VIP_ID, bmcOff, firstWrite: outage.firstAckAfter });
+  // A replica's loss is no failover: there is no first write after one.
+  const timeline = timelineOf({ t0, victim: kind === 'switchover' ? undefined : victim, events: ev, db: DB, vip: WRITE_VIP_ID, bmcOff,
+    firstWrite: kind === 'replica' ? undefined : outage.firstAckAfter });
+  // How long no node held the write VIP (a switchover stops it on the old primary first).
+  const vipStop = ev.find((e) => e.kind === 'resource' && e.rsc === WRITE_VIP_ID && e.task === 'stop' && e.rc === '0');
+  if (vipStop && timeline.vipMove !== undefined) notes.push(`write VIP down for ${timeline.vipMove - vipStop.t} ms (stopped on ${vipStop.node}, started on ${timeline.vipNode})`);
   if (lost.length) notes.push(`acknowledged commits missing on ${finalPrimary}: ${idRanges(lost)}`);
   return {
     kind, title: SCENARIO_TITLES[kind], stack: db.stack.name, semisync: db.opts.semisync, victim, oldPrimary, newPrimary, finalPrimary,
@@ -491,7 +491,8 @@ export async function runScenario(db: DbCluster, kind: FaultKind, o: RunOptions 
     acked: w.inserts.filter((i) => i.ok).length, attempts: w.inserts.length, lost, lostOn,
     converged: conv.converged, checksums: conv.checksums,
     twoWritable: twoWritable(samples), vipSplit: splitBrains(vipSamples),
-    rejoinMs, refusedReason, roVipAfter: st ? runningOn(st, READ_VIP_ID)[0] : undefined,
+    rejoinMs, vipGapMs: vipStop && timeline.vipMove !== undefined ? timeline.vipMove - vipStop.t : undefined,
+    refusedReason, roVipAfter: st ? runningOn(st, READ_VIP_ID)[0] : undefined,
     notes, events: ev, writer: w, samples,
   };
 }
@@ -505,7 +506,7 @@ export function resultRecord(r: ScenarioResult): Record<string, string | number 
     outageMs: r.outage.outageMs, secondOutageMs: r.outage.secondOutageMs,
     lastAckBeforeMs: rel(r.outage.lastAckBefore), firstWriteMs: rel(r.outage.firstAckAfter),
     detectionMs: rel(r.timeline.detection), fenceMs: rel(r.timeline.fence), promotionMs: rel(r.timeline.promotion),
-    vipMs: rel(r.timeline.vipMove), rejoinMs: r.rejoinMs,
+    vipMs: rel(r.timeline.vipMove), rejoinMs: r.rejoinMs, vipGapMs: r.vipGapMs,
     acked: r.acked, attempts: r.attempts, lostAcked: r.lost.length,
     lostOnReplicas: Object.values(r.lostOn).reduce((a, l) => a + l.length, 0),
     converged: r.converged, twoWritable: r.twoWritable.length, vipSplit: r.vipSplit.length,
