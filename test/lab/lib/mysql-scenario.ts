@@ -19,6 +19,7 @@ import {
   idRanges, lostAcknowledged, outageOf, parseSamplerLog, parseWriterLog, timelineOf, twoWritable,
   type Outage, type ServerSample, type Timeline, type WriterLog,
 } from './mysql-analysis.ts';
+import type { SvgInput } from './timeline-svg.ts';
 
 const WRITER = join(REPO_ROOT, 'test', 'lab', 'bin', 'mysql-writer.mjs');
 const SAMPLER = join(REPO_ROOT, 'test', 'lab', 'bin', 'mysql-sampler.mjs');
@@ -268,6 +269,11 @@ export interface ScenarioResult {
   events: ClusterEvent[];
   writer: WriterLog;
   samples: ServerSample[];
+  vipSamples: Sample[];
+  /** The victim's power as its BMC saw it (off/on requests), from the fault on. */
+  power: Array<{ t: number; power: 'on' | 'off' }>;
+  /** When the scenario stopped watching (epoch ms). */
+  end: number;
 }
 
 export interface RunOptions {
@@ -280,6 +286,8 @@ export interface RunOptions {
   phaseTimeoutMs?: number;
   /** Run the samplers (default): off only to measure what they cost the machine. */
   samplers?: boolean;
+  /** How to cut the victim's power (default: the lab's power-off, SIGKILL of its pid 1). */
+  powerOff?: (lab: Lab, node: string) => Promise<void>;
 }
 
 async function serverPid(lab: Lab, node: string): Promise<number> {
@@ -350,7 +358,12 @@ export async function runScenario(db: DbCluster, kind: FaultKind, o: RunOptions 
         if (kind === 'errant') await writer.start(base);
         break;
       }
-      case 'poweroff': case 'replica': await lab.powerOff(victim); break;
+      case 'poweroff': case 'replica': {
+        await (o.powerOff ?? ((l: Lab, n: string) => l.powerOff(n)))(lab, victim);
+        // Through the BMC, the moment the power went is in its log.
+        t0 = lab.powerEvents(victim, t0 - 1000).find((p) => p.power === 'off')?.t ?? t0;
+        break;
+      }
       case 'linkcut': await lab.cut(victim, 'lan'); break;
       case 'freeze': {
         const pid = await serverPid(lab, victim);
@@ -477,7 +490,8 @@ export async function runScenario(db: DbCluster, kind: FaultKind, o: RunOptions 
   // errant: the writer starts at the fault (see above), so the outage counts from the fault.
   const outage = outageOf(kind === 'errant' ? [{ id: -1, t: t0, rt: t0, ok: true }, ...w.inserts] : w.inserts, t0);
   const power = lab.powerEvents(victim, t0);
-  const bmcOff = power.find((p) => p.power === 'off')?.t;
+  // The fence's own power-off (a power-off fault leaves nothing for the fence agent to switch off).
+  const bmcOff = ['poweroff', 'replica'].includes(kind) ? undefined : power.find((p) => p.power === 'off')?.t;
   // A replica's loss is no failover: there is no first write after one.
   const timeline = timelineOf({ t0, victim: kind === 'switchover' ? undefined : victim, events: ev, db: DB, vip: WRITE_VIP_ID, bmcOff,
     firstWrite: kind === 'replica' ? undefined : outage.firstAckAfter });
@@ -493,7 +507,7 @@ export async function runScenario(db: DbCluster, kind: FaultKind, o: RunOptions 
     twoWritable: twoWritable(samples), vipSplit: splitBrains(vipSamples),
     rejoinMs, vipGapMs: vipStop && timeline.vipMove !== undefined ? timeline.vipMove - vipStop.t : undefined,
     refusedReason, roVipAfter: st ? runningOn(st, READ_VIP_ID)[0] : undefined,
-    notes, events: ev, writer: w, samples,
+    notes, events: ev, writer: w, samples, vipSamples, power, end: Date.now(),
   };
 }
 
@@ -528,4 +542,28 @@ export function describeResult(r: ScenarioResult): string {
     `${r.refusedReason ? `, refused: ${r.refusedReason}` : ''}`,
     ...r.notes.map((n) => `  note: ${n}`),
   ].join('\n');
+}
+
+/** The chart of a scenario (test/lab/lib/timeline-svg.ts): lanes, throughput and the timeline's moments. */
+export function svgInputOf(r: ScenarioResult, nodes: string[], title: string, subtitle?: string): SvgInput {
+  const tl = r.timeline;
+  const power: SvgInput['power'] = [];
+  const off = r.power.find((p) => p.power === 'off')?.t ?? (['poweroff', 'replica'].includes(r.kind) ? r.t0 : undefined);
+  if (off !== undefined) {
+    const on = r.power.find((p) => p.power === 'on' && p.t >= off)?.t;
+    const member = on !== undefined ? r.events.find((e) => e.kind === 'node' && e.node === r.victim && e.desc === 'member' && e.t > on)?.t : undefined;
+    power.push({ node: r.victim, from: off, to: on ?? r.end, state: 'off' });
+    if (on !== undefined) power.push({ node: r.victim, from: on, to: member ?? r.end, state: 'booting' });
+  }
+  const marks: SvgInput['marks'] = [{ t: r.t0, label: `failure: ${r.title} (${r.victim})` }];
+  if (tl.detection !== undefined) marks.push({ t: tl.detection, label: `detection: ${tl.detectionHow}` });
+  if (tl.fence !== undefined) marks.push({ t: tl.fence, label: `fence: ${tl.fenceHow}` });
+  if (tl.promotion !== undefined) marks.push({ t: tl.promotion, label: `promotion of ${tl.promotedNode}` });
+  if (tl.vipMove !== undefined) marks.push({ t: tl.vipMove, label: `write VIP up on ${tl.vipNode}` });
+  if (tl.firstWrite !== undefined) marks.push({ t: tl.firstWrite, label: 'first write accepted' });
+  if (r.rejoinMs !== undefined) marks.push({ t: r.t0 + r.rejoinMs, label: `${r.victim} back as a replica` });
+  return {
+    title, subtitle, nodes, t0: r.t0, from: r.t0 - 5000, to: r.end,
+    samples: r.samples, vipSamples: r.vipSamples, inserts: r.writer.inserts, power, marks,
+  };
 }

@@ -1,0 +1,164 @@
+// npm run demo: a 3-node MariaDB cluster in the lab with vigil's agents, a writer and a reader in
+// the client namespace, then the primary node's power cut through its BMC (ipmitool chassis power
+// off, from another node), and what happened: the timeline, the verdict on every acknowledged
+// commit, and a chart (SVG). The lab is left up to explore, or torn down with --down.
+// test/lab/demo.mjs installs and builds first (the npm script runs that), then runs this.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { Lab } from './lib/lab.ts';
+import { preflightProblems } from './lib/lab.ts';
+import { FileTail } from './lib/events.ts';
+import { stopLab } from './lib/scenario.ts';
+import { READ_VIP, VIGIL_DB, WRITE_VIP, idsOn } from './lib/mariadb.ts';
+import { DbCluster, runScenario, svgInputOf, type FaultKind, type ScenarioResult } from './lib/mysql-scenario.ts';
+import { parseWriterLog } from './lib/mysql-analysis.ts';
+import { timelineSvg } from './lib/timeline-svg.ts';
+
+const { values } = parseArgs({ options: {
+  down: { type: 'boolean' }, fault: { type: 'string', default: 'power-off' }, help: { type: 'boolean', short: 'h' },
+} });
+if (values.help) {
+  console.log(`npm run demo [-- --down] [-- --fault power-off|kill-9]
+  Brings up a fresh 3-node lab in $VIGIL_LAB_DIR (default /var/lib/vigil-lab) with MariaDB and vigil's
+  agents, writes through the VIP, fails the primary and shows what happened.
+  --fault power-off  cut the primary node's power through its BMC (default)
+  --fault kill-9     kill -9 of the primary's MariaDB server
+  --down             tear the lab down at the end (default: leave it up to explore)`);
+  process.exit(0);
+}
+const kind: FaultKind = values.fault === 'kill-9' || values.fault === 'kill9' ? 'kill9' : 'poweroff';
+
+const tty = process.stdout.isTTY;
+const start = Date.now();
+const clock = () => `${((Date.now() - start) / 1000).toFixed(0).padStart(4)} s`;
+let live = '';
+const clearLive = () => { if (tty && live) { process.stdout.write('\r\x1b[K'); live = ''; } };
+const say = (l: string) => { clearLive(); console.log(`${clock()}  ${l}`); };
+const showLive = (l: string) => { if (tty) { process.stdout.write(`\r\x1b[K${l}`); live = l; } };
+const bold = (s: string) => (tty ? `\x1b[1m${s}\x1b[0m` : s);
+
+/** A status line every half second while the scenario runs: what the writer sees. */
+function ticker(lab: Lab): () => void {
+  const tail = new FileTail(join(lab.p.clientDir, 'writer.log'));
+  let lastLine = 0;
+  const timer = setInterval(() => {
+    const w = parseWriterLog(tail.read());
+    const acks = w.inserts.filter((i) => i.ok);
+    if (!w.inserts.length) return;
+    const now = Date.now();
+    const last = acks.at(-1)?.rt;
+    const lastSec = w.inserts.filter((i) => i.rt > now - 1000);
+    const node = w.connects.filter((c) => c.ok).at(-1)?.node ?? '?';
+    const quiet = last === undefined ? 'none yet' : `${((now - last) / 1000).toFixed(1)} s ago`;
+    const line = `       writer: ${acks.length} commits acknowledged, last ${quiet}; last second ${lastSec.filter((i) => i.ok).length} ok / ` +
+      `${lastSec.filter((i) => !i.ok).length} failed; connected to ${node}`;
+    if (tty) showLive(line);
+    else if (now - lastLine >= 3000) { lastLine = now; console.log(line); }
+  }, 500);
+  return () => { clearInterval(timer); clearLive(); };
+}
+
+function bmcPowerOff(lab: Lab, victim: string): Promise<void> {
+  // As an operator would: ipmitool from another node to the victim's BMC on the management LAN.
+  const from = lab.anyLiveNode([victim]);
+  const p = lab.plan(victim);
+  return lab.onOk(from, ['ipmitool', '-I', 'lanplus', '-C', '3', '-H', p.bmcIp, '-U', lab.config.bmcUser, '-E', 'chassis', 'power', 'off'],
+    { env: { IPMI_PASSWORD: lab.config.bmcPassword } }).then(() => undefined);
+}
+
+function secs(r: ScenarioResult, t: number | undefined): string {
+  return t === undefined ? '      -' : `${((t - r.t0) / 1000).toFixed(2).padStart(7)} s`;
+}
+
+async function main(): Promise<number> {
+  const problems = preflightProblems();
+  if (problems.length) { console.error(`the demo cannot run here:\n  - ${problems.join('\n  - ')}`); return 1; }
+  console.log(bold('vigil demo: MariaDB failover without losing a commit'));
+  console.log(`  3 nodes (network namespaces), Corosync + Pacemaker, one simulated BMC (IPMI) per node,`);
+  console.log(`  ocf:vigil:mysql (semi-sync), write VIP ${WRITE_VIP} with the primary, read-only VIP ${READ_VIP} on a healthy replica,`);
+  console.log(`  fence_ipmi for every node. Lab folder: ${process.env.VIGIL_LAB_DIR || '/var/lib/vigil-lab'}\n`);
+
+  say('bringing up the lab (fresh disks) and the database cluster...');
+  const db = await DbCluster.start(VIGIL_DB, { semisync: true }, { log: (l) => { if (/lab up|booted/.test(l)) say(`  ${l}`); } });
+  const lab = db.lab;
+  let ok = false;
+  try {
+    const h = await db.waitHealthy();
+    say(`cluster healthy: primary ${bold(h.primary)}, replicas ${h.replicas.join(' ')}, read-only VIP on ${h.roVip ?? '-'}`);
+    say(`starting the writer (a row every 20 ms through ${WRITE_VIP}) and the reader (every server's read_only and both VIPs every 100 ms)`);
+    const stop = ticker(lab);
+    let r: ScenarioResult;
+    try {
+      r = await runScenario(db, kind, {
+        progress: (l) => say(l.startsWith('  ') ? `  ${l.trim()}` : l.replace(/^power-off of the primary node/, 'POWER-OFF of the primary node (ipmitool chassis power off via its BMC)')),
+        powerOff: bmcPowerOff,
+        afterRejoinMs: 3000,
+      });
+    } finally {
+      stop();
+    }
+
+    // ---- the verdict: every acknowledged commit, on the new primary and on every replica
+    const acked = r.writer.inserts.filter((i) => i.ok).map((i) => i.id);
+    const base = Math.min(...r.writer.inserts.map((i) => i.id));
+    const onNodes: Array<[string, number]> = [];
+    for (const n of lab.nodes) {
+      if (!lab.nodePid(n)) continue;
+      const have = await idsOn(lab, n, base, base + 9_000_000).catch(() => undefined);
+      if (have) onNodes.push([n, acked.filter((id) => have.has(id)).length]);
+    }
+    const tl = r.timeline;
+    console.log(`\n${bold('Timeline')} (seconds after the failure)`);
+    const row = (what: string, t: number | undefined, how = '') => console.log(`  ${what.padEnd(22)} ${secs(r, t)}  ${how}`);
+    row('failure', r.t0, `${kind === 'kill9' ? 'kill -9 of mariadbd' : 'power off through the BMC'} on ${r.victim} (the primary)`);
+    row('detection', tl.detection, tl.detectionHow ?? '');
+    row('fence', tl.fence, tl.fenceHow ? `${r.victim}: ${tl.fenceHow.replace(/\s*\(ref=.*$/, '')}` : '');
+    row('promotion', tl.promotion, tl.promotedNode ? `${tl.promotedNode} promoted (the most advanced replica, after catch-up)` : '');
+    row('VIP move', tl.vipMove, tl.vipNode ? `${WRITE_VIP} up on ${tl.vipNode}` : '');
+    row('first write accepted', tl.firstWrite, r.outage.lastAckBefore !== undefined ? `the writer's outage: ${((r.outage.outageMs ?? 0) / 1000).toFixed(2)} s` : '');
+    if (r.rejoinMs !== undefined) row(`${r.victim} back`, r.t0 + r.rejoinMs, `a replica of ${r.finalPrimary}: no failback (second outage ${r.outage.secondOutageMs} ms)`);
+
+    const lostEverywhere = onNodes.filter(([, have]) => have < acked.length);
+    console.log(`\n${bold('Verdict')}`);
+    console.log(`  commits acknowledged to the writer: ${acked.length} (of ${r.writer.inserts.length} attempts)`);
+    for (const [n, have] of onNodes) {
+      console.log(`  present on ${n} (${n === r.finalPrimary ? 'the new primary' : 'replica'}): ${have}`);
+    }
+    console.log(`  lost: ${bold(String(r.lost.length))}${lostEverywhere.length ? ` (missing somewhere: ${lostEverywhere.map(([n, h]) => `${n} lacks ${acked.length - h}`).join(', ')})` : ''}`);
+    console.log(`  servers converged (CHECKSUM TABLE equal): ${r.converged ? 'yes' : 'NO'}; two writable servers at once: ${r.twoWritable.length ? `${r.twoWritable.length} samples` : 'never'}; ` +
+      `two holders of the write VIP: ${r.vipSplit.length ? `${r.vipSplit.length} samples` : 'never'}`);
+    ok = r.lost.length === 0 && lostEverywhere.length === 0 && r.converged && !r.twoWritable.length && !r.vipSplit.length;
+
+    const dir = join(lab.config.dir, 'demo');
+    mkdirSync(dir, { recursive: true });
+    const svg = join(dir, 'timeline.svg');
+    writeFileSync(svg, timelineSvg(svgInputOf(r, lab.nodes, `vigil: ${r.title} ${r.victim}`,
+      `writer through ${WRITE_VIP} every 20 ms; ${acked.length} commits acknowledged, ${r.lost.length} lost; outage ${((r.outage.outageMs ?? 0) / 1000).toFixed(2)} s`)));
+    writeFileSync(join(dir, 'result.json'), JSON.stringify({ ...r, samples: undefined, vipSamples: undefined, writer: undefined }, null, 2));
+    console.log(`\n  chart: ${svg} (open it in a browser)`);
+  } finally {
+    if (values.down) {
+      say('tearing the lab down (--down)');
+      await stopLab(lab);
+    }
+  }
+  console.log(`\n${bold(`Done in ${Math.round((Date.now() - start) / 1000)} s.`)}`);
+  if (!values.down) {
+    console.log(`The lab is still up. Explore it:
+  test/lab/on n1 crm_mon -1A                         # nodes, roles, grades and promotion scores
+  test/lab/on n1 pcs status                          # the same through pcs
+  test/lab/on n2 mariadb -e 'SHOW SLAVE STATUS\\G'    # a replica's view
+  test/lab/lab status                                # power, BMCs and links of every node
+  test/lab/lab power n1 off                          # cut a node's power and watch crm_mon again
+  npm run lab:down                                   # tear it down`);
+  }
+  return ok ? 0 : 1;
+}
+
+main().then((code) => { process.exitCode = code; }, (e: unknown) => {
+  clearLive();
+  console.error(`demo failed: ${(e as Error).stack ?? e}`);
+  console.error('the lab may be half up: npm run lab:down tears it down');
+  process.exitCode = 1;
+});
