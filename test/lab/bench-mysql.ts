@@ -87,7 +87,7 @@ function report(since: number): string {
           .map((r) => (r.firstWriteMs as number) - (r.fenceMs as number));
         const back = kind === 'errant'
           ? ok.map((r) => (r.refused ? 'refused' : r.converged ? 'joined' : 'joined, diverged')).join(', ')
-          : kind === 'switchover' ? 'replica' : ok.map((r) => (r.failback ? 'FAILBACK' : r.rejoinMs !== undefined ? 'replica' : 'not back')).join(', ');
+          : kind === 'switchover' ? 'replica' : ok.map((r) => (r.failback ? 'FAILBACK' : r.refused ? 'refused (errant)' : r.rejoinMs !== undefined ? 'replica' : 'not back')).join(', ');
         out.push(`| ${SCENARIO_TITLES[kind]} | ${semisync ? 'on' : 'off'} | ${stack} | ${sec(num(ok, 'outageMs'))} | ${afterFence.length ? sec(afterFence) : '-'} | ` +
           `${sum(num(ok, 'lostAcked'))} / ${sum(num(ok, 'lostOnReplicas'))} | ${sec(num(ok, 'secondOutageMs'))} | ${sum(num(ok, 'twoWritable'))} | ${back || '-'} | ` +
           `${ok.length}${rs.length > ok.length ? ` (+${rs.length - ok.length} failed)` : ''} |`);

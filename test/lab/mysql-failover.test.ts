@@ -38,6 +38,7 @@ function common(t: TestContext, r: ScenarioResult): void {
   assert.ok((r.outage.secondOutageMs ?? 0) < 1000, `a second outage of ${r.outage.secondOutageMs} ms after the first write was accepted`);
   if (r.kind !== 'errant') {
     assert.ok(r.notes.every((n) => !/did not come back/.test(n)), r.notes.join('; '));
+    assert.equal(r.refusedReason, undefined, `${r.victim} was refused: ${r.refusedReason}`);
   }
   if (r.semisync) {
     for (const [n, l] of Object.entries(r.lostOn)) assert.deepEqual(l, [], `acknowledged commits missing on ${n}: ${idRanges(l)}`);

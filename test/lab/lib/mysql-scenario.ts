@@ -336,12 +336,10 @@ export async function runScenario(db: DbCluster, kind: FaultKind, o: RunOptions 
       vipSampler.start();
     }
     if (kind === 'errant') {
-      // The errant transaction: replicas stop receiving, the primary commits one row that no
-      // replica gets, then its server dies (a crashed primary's last commit). The writer is not
+      // The errant transaction (below): replicas stop receiving, the primary commits one row that
+      // no replica gets, then its server dies (a crashed primary's last commit). The writer is not
       // running meanwhile (its commits would be errant too, and lost by construction).
       for (const r of health.replicas) await nodeSql(lab, r, 'STOP SLAVE IO_THREAD');
-      await nodeSql(lab, oldPrimary, `INSERT INTO vigiltest.t (id, v) VALUES (${base + 9_999_999}, 'errant')`);
-      notes.push(`errant row ${base + 9_999_999} committed on ${oldPrimary} while the replicas' IO threads were stopped`);
     } else {
       await writer.start(base);
       if (!(await writer.acksAfter(Date.now(), 50, 20_000))) throw new LabError('the writer gets no acknowledgements before the fault');
@@ -351,11 +349,20 @@ export async function runScenario(db: DbCluster, kind: FaultKind, o: RunOptions 
     // ---- the fault
     t0 = Date.now();
     switch (kind) {
-      case 'kill9': case 'errant': {
+      case 'kill9': {
         const pid = await serverPid(lab, victim);
         t0 = Date.now();
         await lab.onOk(victim, ['kill', '-9', String(pid)]);
-        if (kind === 'errant') await writer.start(base);
+        break;
+      }
+      case 'errant': {
+        // One command, so that no monitor restarts the replicas' IO threads in between; semi-sync
+        // off for this commit, or it would wait for an acknowledgement that cannot come.
+        const id = base + 9_999_999;
+        t0 = Date.now();
+        await lab.onOk(victim, ['sh', '-c', `mariadb -e "SET GLOBAL rpl_semi_sync_master_enabled=OFF; INSERT INTO vigiltest.t (id, v) VALUES (${id}, 'errant')" && kill -9 "$(cat /run/mysqld/mysqld.pid)"`]);
+        notes.push(`errant row ${id} committed on ${oldPrimary} while the replicas' IO threads were stopped, then its server killed`);
+        await writer.start(base);
         break;
       }
       case 'poweroff': case 'replica': {
@@ -437,10 +444,9 @@ export async function runScenario(db: DbCluster, kind: FaultKind, o: RunOptions 
         if (kind === 'linkcut' && lab.isCut(victim, 'lan') && lab.powerEvents(victim, t0).some((p) => p.power === 'off')) await lab.restore(victim, 'lan');
         const st = await db.status().catch(() => undefined);
         if (!st) return undefined;
-        if (kind === 'errant') {
-          const why = startFailure(st, victim);
-          if (why) { refusedReason = why; return true; }
-        }
+        // A refused start (errant transactions) will not be retried: no point waiting longer.
+        const why = startFailure(st, victim);
+        if (why && /errant/.test(why)) { refusedReason = why; return true; }
         if (!dbRoles(st).unpromoted.includes(victim)) return undefined;
         const v = await serverView(lab, victim);
         if (!v || v.ioRunning !== 'Yes' || v.sqlRunning !== 'Yes') return undefined;
