@@ -133,15 +133,18 @@ export function timelineSvg(d: SvgInput): string {
   }
   const bottom = axisY + 30;
 
-  // The moments: vertical lines over every lane, labels staggered above the plot.
+  // The moments: vertical lines over every lane, labels in rows under the axis, the latest in the
+  // top row, so no leader line crosses another moment's label.
   const marks = [...d.marks].sort((a, b) => a.t - b.t);
   const top = 60;
   marks.forEach((m, i) => {
     const mx = x(m.t);
     parts.push(`<line x1="${mx.toFixed(1)}" y1="${top}" x2="${mx.toFixed(1)}" y2="${axisY}" stroke="#b71c1c" stroke-width="1" stroke-dasharray="4 3"/>`);
-    const ly = bottom + 18 + i * 16;
+    const ly = bottom + 18 + (marks.length - 1 - i) * 16;
+    // Labels that would run off the right edge end at the line instead.
+    const anchorEnd = mx > left + plotW * 0.72;
     parts.push(`<line x1="${mx.toFixed(1)}" y1="${axisY + 22}" x2="${mx.toFixed(1)}" y2="${ly - 4}" stroke="#b71c1c" stroke-width="0.6"/>`);
-    text(mx + 3, ly, `${rel(m.t)} ${m.label}`, 'font-size="12" fill="#b71c1c"');
+    text(anchorEnd ? mx - 3 : mx + 3, ly, `${rel(m.t)} ${m.label}`, `font-size="12" fill="#b71c1c"${anchorEnd ? ' text-anchor="end"' : ''}`);
   });
   let legendY = bottom + 18 + marks.length * 16 + 16;
 
