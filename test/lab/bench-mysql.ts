@@ -25,13 +25,16 @@ const { values } = parseArgs({ options: {
   stack: { type: 'string', default: 'both' }, semisync: { type: 'string', default: 'both' },
   scenarios: { type: 'string' }, repeat: { type: 'string', default: '1' },
   'report-only': { type: 'boolean' }, since: { type: 'string' },
+  // INFINITY: Pacemaker restarts a failed primary where it was (the heartbeat stack's usual setup).
+  'migration-threshold': { type: 'string', default: '1' },
 } });
+const threshold = values['migration-threshold'] === 'INFINITY' ? 1_000_000 : Number(values['migration-threshold']);
 const say = (l: string) => console.error(l);
 const dir = process.env.VIGIL_LAB_DIR || DEFAULT_LAB_DIR;
 
 async function runStack(stack: DbStack, semisync: boolean, kinds: FaultKind[], repeat: number): Promise<void> {
   say(`== ${stack.name}, semi-sync ${semisync ? 'on' : 'off'}: bringing the lab up`);
-  const db = await DbCluster.start(stack, { semisync }, { log: (l) => say(`   lab: ${l}`) });
+  const db = await DbCluster.start(stack, { semisync, migrationThreshold: threshold }, { log: (l) => say(`   lab: ${l}`) });
   try {
     for (let i = 0; i < repeat; i++) {
       for (const kind of kinds) {
@@ -44,11 +47,11 @@ async function runStack(stack: DbStack, semisync: boolean, kinds: FaultKind[], r
         const t = Date.now();
         try {
           const r = await runScenario(db, kind, { progress: (l) => say(`   ${l}`) });
-          record(db.lab, { ...resultRecord(r) } as Parameters<typeof record>[1]);
+          record(db.lab, { ...resultRecord(r), migrationThreshold: threshold });
           say(describeResult(r).split('\n').map((l) => `   ${l}`).join('\n'));
         } catch (e) {
           say(`   ${kind} failed after ${Date.now() - t} ms: ${(e as Error).message.slice(0, 600)}`);
-          record(db.lab, { suite: 'mysql', scenario: kind, stack: stack.name, semisync, failed: true, error: (e as Error).message.slice(0, 300) });
+          record(db.lab, { suite: 'mysql', scenario: kind, stack: stack.name, semisync, migrationThreshold: threshold, failed: true, error: (e as Error).message.slice(0, 300) });
         }
         // After an errant rejoin (refused or not) the servers no longer agree: start over.
         if (kind === 'errant') await db.reset().catch((e: Error) => say(`   reset failed: ${e.message}`));
@@ -75,20 +78,25 @@ function report(since: number): string {
   };
   const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
   const out: string[] = [];
-  out.push('| scenario | semi-sync | stack | outage (last ack before the fault to first ack after) | first write after the fence | lost acked commits (primary / replicas) | second outage | two writable (samples) | old primary back | runs |');
+  out.push('| scenario | semi-sync | stack | outage (last ack before the fault to first ack after) | after the fence: first write / write VIP up | lost acked commits (primary / replicas) | second outage | two writable (samples) | old primary back | runs |');
   out.push('|---|---|---|---|---|---|---|---|---|---|');
   for (const semisync of [true, false]) {
     for (const kind of ALL) {
-      for (const stack of ['vigil', 'heartbeat']) {
-        const rs = recs.filter((r) => r.scenario === kind && r.stack === stack && r.semisync === semisync);
+      for (const [stack, thr] of [['vigil', 1], ['heartbeat', 1], ['heartbeat', 1_000_000]] as const) {
+        const rs = recs.filter((r) => r.scenario === kind && r.stack === stack && r.semisync === semisync &&
+          ((r.migrationThreshold as number | undefined) ?? 1) === thr);
         if (!rs.length) continue;
         const ok = rs.filter((r) => !r.failed);
-        const afterFence = ok.filter((r) => typeof r.fenceMs === 'number' && typeof r.firstWriteMs === 'number')
-          .map((r) => (r.firstWriteMs as number) - (r.fenceMs as number));
+        const afterFence = ok.filter((r) => typeof r.fenceDoneMs === 'number' && typeof r.firstWriteMs === 'number')
+          .map((r) => (r.firstWriteMs as number) - (r.fenceDoneMs as number));
+        const vipAfterFence = ok.filter((r) => typeof r.fenceDoneMs === 'number' && typeof r.vipMs === 'number')
+          .map((r) => (r.vipMs as number) - (r.fenceDoneMs as number));
         const back = kind === 'errant'
           ? ok.map((r) => (r.refused ? 'refused' : r.converged ? 'joined' : 'joined, diverged')).join(', ')
           : kind === 'switchover' ? 'replica' : ok.map((r) => (r.failback ? 'FAILBACK' : r.refused ? 'refused (errant)' : r.rejoinMs !== undefined ? 'replica' : 'not back')).join(', ');
-        out.push(`| ${SCENARIO_TITLES[kind]} | ${semisync ? 'on' : 'off'} | ${stack} | ${sec(num(ok, 'outageMs'))} | ${afterFence.length ? sec(afterFence) : '-'} | ` +
+        const label = `${stack}${rs[0]!.migrationThreshold !== undefined && rs[0]!.migrationThreshold !== 1 ? ` (migration-threshold ${rs[0]!.migrationThreshold})` : ''}`;
+        out.push(`| ${SCENARIO_TITLES[kind]} | ${semisync ? 'on' : 'off'} | ${label} | ${sec(num(ok, 'outageMs'))} | ` +
+          `${afterFence.length ? `${sec(afterFence)} / ${sec(vipAfterFence)}` : '-'} | ` +
           `${sum(num(ok, 'lostAcked'))} / ${sum(num(ok, 'lostOnReplicas'))} | ${sec(num(ok, 'secondOutageMs'))} | ${sum(num(ok, 'twoWritable'))} | ${back || '-'} | ` +
           `${ok.length}${rs.length > ok.length ? ` (+${rs.length - ok.length} failed)` : ''} |`);
       }

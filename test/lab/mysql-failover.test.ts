@@ -68,7 +68,7 @@ describe('MariaDB failover in the lab: vigil (ocf:vigil:mysql + ocf:vigil:vip + 
   async function run(t: TestContext, kind: FaultKind): Promise<ScenarioResult> {
     const d = await healthy();
     const r = await runScenario(d, kind);
-    record(d.lab, { ...resultRecord(r) } as Parameters<typeof record>[1]);
+    record(d.lab, { ...resultRecord(r) });
     return r;
   }
 

@@ -88,7 +88,7 @@ describe('lab: the agents from the installed .deb', { timeout: 20 * 60_000 }, ()
     await db.waitHealthy(180_000);
     const r = await runScenario(db, 'kill9');
     t.diagnostic(describeResult(r));
-    record(l, { ...resultRecord(r), suite: 'package', stack: 'vigil (deb)' } as Parameters<typeof record>[1]);
+    record(l, { ...resultRecord(r), suite: 'package', stack: 'vigil (deb)' });
     assert.deepEqual(r.lost, [], idRanges(r.lost));
     for (const [n, lost] of Object.entries(r.lostOn)) assert.deepEqual(lost, [], `${n}: ${idRanges(lost)}`);
     assert.deepEqual(r.twoWritable.length, 0);

@@ -171,7 +171,7 @@ export function dbCreateArgs(lab: Lab, stack: DbStack, o: DbOptions): string[] {
     'op', 'monitor', `interval=${um}s`, 'role=Unpromoted', 'timeout=30s',
     'op', 'start', 'timeout=120s', 'op', 'stop', 'timeout=120s', 'op', 'promote', 'timeout=120s', 'op', 'demote', 'timeout=120s',
     'op', 'notify', 'timeout=90s',
-    'meta', `migration-threshold=${o.migrationThreshold ?? 1}`, `failure-timeout=${o.failureTimeoutS ?? 60}s`,
+    'meta', `migration-threshold=${(o.migrationThreshold ?? 1) >= 1_000_000 ? 'INFINITY' : o.migrationThreshold ?? 1}`, `failure-timeout=${o.failureTimeoutS ?? 60}s`,
     'promotable', 'promoted-max=1', 'notify=true'];
 }
 

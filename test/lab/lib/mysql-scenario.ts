@@ -10,7 +10,7 @@ import { FileTail, EventLog, type ClusterEvent } from './events.ts';
 import { VipSampler, splitBrains, describeSample, type Sample } from './sampler.ts';
 import { runningOn, type ClusterStatus } from './crm.ts';
 import { configureFencing } from './stacks.ts';
-import { startLab, waitStatus } from './scenario.ts';
+import { startLab, waitStatus, type TimingRecord } from './scenario.ts';
 import {
   APP_PASSWORD, APP_USER, CLONE, DB, READ_VIP, READ_VIP_ID, WRITE_VIP, WRITE_VIP_ID, createDbResources, idsOn,
   nodeSql, prepareMariadb, serverView, tableChecksum, writeNodeFiles, type DbOptions, type DbStack,
@@ -430,8 +430,9 @@ export async function runScenario(db: DbCluster, kind: FaultKind, o: RunOptions 
       notes.push(`no fence of ${victim} was seen before the promotion`);
     }
 
-    // ---- the victim comes back
-    if (!o.noRejoin) {
+    // ---- the victim comes back (unless the cluster recovered the primary in place)
+    if (newPrimary === victim && kind !== 'replica') notes.push(`the primary was recovered in place on ${victim}`);
+    else if (!o.noRejoin) {
       if (kind === 'kill9' || kind === 'errant') {
         // migration-threshold=1 keeps the failed instance off its node until failure-timeout; the
         // operator clears it (docs/mysql.md section 9), which starts it again as a replica.
@@ -518,14 +519,17 @@ export async function runScenario(db: DbCluster, kind: FaultKind, o: RunOptions 
 }
 
 /** The numbers a scenario contributes to results.jsonl and bench/RESULTS.md. */
-export function resultRecord(r: ScenarioResult): Record<string, string | number | boolean | undefined> {
+export function resultRecord(r: ScenarioResult): TimingRecord {
   const rel = (t: number | undefined) => (t === undefined ? undefined : t - r.t0);
   return {
     suite: 'mysql', scenario: r.kind, stack: r.stack, semisync: r.semisync, victim: r.victim, newPrimary: r.newPrimary,
     finalPrimary: r.finalPrimary,
     outageMs: r.outage.outageMs, secondOutageMs: r.outage.secondOutageMs,
-    lastAckBeforeMs: rel(r.outage.lastAckBefore), firstWriteMs: rel(r.outage.firstAckAfter),
-    detectionMs: rel(r.timeline.detection), fenceMs: rel(r.timeline.fence), promotionMs: rel(r.timeline.promotion),
+    lastAckBeforeMs: rel(r.outage.lastAckBefore), firstWriteMs: rel(r.timeline.firstWrite),
+    detectionMs: rel(r.timeline.detection), fenceMs: rel(r.timeline.fence),
+    // The fence agent's success as the cluster learnt it: nothing can be promoted before.
+    fenceDoneMs: rel(r.events.find((e) => e.kind === 'fencing' && e.node === r.victim && e.rc === '0')?.t),
+    promotionMs: rel(r.timeline.promotion),
     vipMs: rel(r.timeline.vipMove), rejoinMs: r.rejoinMs, vipGapMs: r.vipGapMs,
     acked: r.acked, attempts: r.attempts, lostAcked: r.lost.length,
     lostOnReplicas: Object.values(r.lostOn).reduce((a, l) => a + l.length, 0),
