@@ -5,7 +5,7 @@
 // failover run on the installed package.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { run } from '../../lib/exec.ts';
 import { Lab, LabError, preflightProblems } from './lib/lab.ts';
@@ -40,15 +40,6 @@ describe('lab: the agents from the installed .deb', { timeout: 20 * 60_000 }, ()
   });
   after(async () => {
     await stopLab(lab);
-    // The next lab:up must not keep using the unpacked package.
-    if (lab) {
-      const cfg = join(lab.config.dir, 'lab.json');
-      try {
-        const c = JSON.parse(readFileSync(cfg, 'utf8')) as Record<string, unknown>;
-        delete c.agentsDir;
-        writeFileSync(cfg, JSON.stringify(c, null, 2) + '\n');
-      } catch { /* no lab folder left */ }
-    }
   });
 
   test('the nodes see the packaged agents, and Pacemaker and pcs describe them', async () => {

@@ -119,9 +119,16 @@ export class Lab {
     const config: LabConfig = {
       ...DEFAULTS, ...(old ?? {}),
       ...Object.fromEntries(Object.entries(opts).filter(([k, v]) => v !== undefined && k in DEFAULTS)),
+      // The agents come from this checkout unless asked otherwise: an old lab.json (another
+      // checkout, an unpacked package) must not decide which agents a new lab runs.
+      agentsDir: opts.agentsDir ?? DEFAULTS.agentsDir,
       dir,
     } as LabConfig;
     const bad = configProblems(config);
+    const tree = findAgents(config.agentsDir);
+    if (!tree.providers.length || !tree.fenceAgents.length) {
+      bad.push(`no agents in ${config.agentsDir} (expected resource.d/<provider>/ and sbin/fence_*: run npm run build, or pass --agents <unpacked package root>)`);
+    }
     if (bad.length) throw new LabError(`bad lab configuration:\n  - ${bad.join('\n  - ')}`);
     const log = opts.log ?? (() => {});
     // A different shape (or prefix) cannot be patched in place: stop the old lab first, by its
