@@ -12,6 +12,9 @@
 //   drop an "on" sent too soon after an "off"); failed attempts are stonith_status_sleep apart.
 // - reboot = off, verify off, on, verify on. Once off is verified the node is fenced: if it does
 //   not come back on, that is logged as an error but the reboot succeeds, as in fence-agents.
+//   power_wait guards against a device that reports OFF before the power is really off, so it
+//   follows the off; the on half is polled at once (a stale OFF just means one more poll), because
+//   the whole cluster waits for the reboot's result before it recovers anything (2 s in the lab).
 //   method=cycle uses the device's cycle command when it has one; the off in between cannot be
 //   verified, which the option's description says.
 // - status prints the state and exits 0 (on) or 2 (off); monitor only proves the device answers.
@@ -124,7 +127,7 @@ export async function runPowerAction(req: EngineRequest): Promise<EngineResult> 
     }
   };
 
-  const setAndVerify = async (target: PowerState, attempts: number): Promise<Verification> => {
+  const setAndVerify = async (target: PowerState, attempts: number, waitMs = timing.powerWaitMs): Promise<Verification> => {
     let v: Verification = { reached: false };
     for (let attempt = 1; attempt <= attempts; attempt++) {
       checkAborted();
@@ -137,7 +140,7 @@ export async function runPowerAction(req: EngineRequest): Promise<EngineResult> 
         await clock.sleep(timing.statusSleepMs, signal);
         continue;
       }
-      if (timing.powerWaitMs > 0) await clock.sleep(timing.powerWaitMs, signal);
+      if (waitMs > 0) await clock.sleep(waitMs, signal);
       v = await waitForState(target);
       if (v.reached) return v;
       if (attempt < attempts) {
@@ -225,7 +228,7 @@ export async function runPowerAction(req: EngineRequest): Promise<EngineResult> 
     log.info('power is OFF (verified); powering on');
   }
   try {
-    const on = await setAndVerify('on', 1 + timing.retryOn);
+    const on = await setAndVerify('on', 1 + timing.retryOn, 0);
     if (!on.reached) log.error(`${timedOut('on', on).message}; the node stays off, which is what fencing needs`);
   } catch (e) {
     log.error(`power on after off failed: ${message(e)}; the node stays off, which is what fencing needs`);

@@ -81,6 +81,8 @@ export function powerTimingOptions(o: { powerWait?: number } = {}) {
     power_wait: {
       type: 'second', default: o.powerWait ?? 0, min: 0,
       shortdesc: 'Wait X seconds after issuing ON/OFF',
+      longdesc: 'Then the state is polled. In a reboot only the off waits: the node is fenced once OFF is verified, '
+        + 'and the power-on half is polled at once, since the cluster waits for the reboot to finish.',
     },
     login_timeout: {
       type: 'second', default: 5, min: 0,

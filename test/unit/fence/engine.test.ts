@@ -101,6 +101,15 @@ test('reboot: off, verified off, on, verified on; ends on', async () => {
   assert.equal(j[j.length - 1], 'get:on');
 });
 
+test('reboot: power_wait follows the off only; the on half is polled at once', async () => {
+  const r = await run('reboot', { power: 'on' }, { powerWaitMs: 2000 });
+  assert.deepEqual(r.lines, ['Success: Rebooted']);
+  assert.deepEqual(r.device.journal, ['get:on', 'set:off', 'get:off', 'set:on', 'get:on']);
+  assert.deepEqual(r.clock.sleeps, [2000]);
+  const on = await run('on', { power: 'off' }, { powerWaitMs: 2000 });
+  assert.deepEqual(on.clock.sleeps, [2000], 'the on action keeps its power_wait');
+});
+
 test('reboot of a machine that is off: no off command, just on', async () => {
   const r = await run('reboot', { power: 'off' });
   assert.deepEqual(r.lines, ['Success: Rebooted']);
