@@ -1,6 +1,7 @@
 // The MariaDB scenarios' pure parts, without a cluster: what the writer's log says (outages, lost
 // commits), the sampler's (two writable servers), the timeline from alert lines, the chart (valid
-// SVG by xmllint), and the configuration the lab gives the servers and the cluster.
+// SVG by xmllint, every text inside the canvas, every colour in the legend), and the configuration
+// the lab gives the servers and the cluster.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -11,7 +12,8 @@ import {
   idRanges, lostAcknowledged, outageOf, parseSamplerLog, parseWriterLog, timelineOf, twoWritable, type Insert,
 } from './lib/mysql-analysis.ts';
 import { parseEvents } from './lib/events.ts';
-import { runs, timelineSvg } from './lib/timeline-svg.ts';
+import { runs, timelineSvg, type SvgInput } from './lib/timeline-svg.ts';
+import { fenceLabel } from './lib/mysql-scenario.ts';
 import { HEARTBEAT_DB, VIGIL_DB, dbCreateArgs, optionFile, vipCommands } from './lib/mariadb.ts';
 import { Lab } from './lib/lab.ts';
 import { DEFAULTS } from './lib/plan.ts';
@@ -118,6 +120,94 @@ test('chart: runs of samples, and an SVG that xmllint accepts with every lane an
   } finally { rmSync(dir, { recursive: true, force: true }); }
   for (const s of ['write VIP', 'read-only VIP', 'writes', '+7.5 s detection', '+11.1 s first write accepted', 'power off', '&lt;&amp;&gt; &quot;test&quot;']) {
     assert.ok(svg.includes(s), `missing ${s}`);
+  }
+});
+
+/** The demo's failover (n2 powered off, n3 promoted) as chart input, with the given moments. */
+function demoChart(marks: SvgInput['marks']): string {
+  const t0 = 1_000_000;
+  const samples = [];
+  for (let t = t0 - 1200; t < t0 + 28_000; t += 100) {
+    samples.push({ t, s: { n1: 'ro', n2: t < t0 ? 'rw' : t < t0 + 19_000 ? 'hung' : 'ro', n3: t < t0 + 12_000 ? 'ro' : 'rw', 'ro-vip': t < t0 + 9000 ? 'ro:n3' : t < t0 + 12_000 ? 'down' : 'ro:n1' } });
+  }
+  const vipSamples = samples.map((s) => ({ t: s.t, holders: s.t < t0 ? ['n2'] : s.t < t0 + 12_100 ? [] : s.t < t0 + 12_300 ? ['n1', 'n3'] : ['n3'] }));
+  return timelineSvg({
+    title: 'vigil: power-off of the primary node n2', subtitle: 'writer through 192.0.2.150 every 20 ms', nodes: ['n1', 'n2', 'n3'],
+    t0, from: t0 - 5000, to: t0 + 28_000, samples, vipSamples,
+    inserts: [...acks(t0 - 1200, t0), ...acks(t0 + 13_100, t0 + 27_000, 1000)].concat([{ id: 0, t: t0 - 100, rt: t0 + 900, ok: false }]),
+    power: [{ node: 'n2', from: t0, to: t0 + 8800, state: 'off' }, { node: 'n2', from: t0 + 8800, to: t0 + 22_300, state: 'booting' }],
+    marks: marks.map((m) => ({ t: t0 + m.t, label: m.label })),
+  });
+}
+
+const unescape = (s: string) => s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&amp;/g, '&');
+
+test('chart: the fence moment in a few words, from the alert Pacemaker sends', () => {
+  const alert = 'fenced (Operation reboot of n2 by n1 for pacemaker-controld.66@n3: OK (ref=891c874d-1b9e-46ef-b9d1-14536382ce2a))';
+  assert.equal(fenceLabel(alert), 'fence: n2 fenced (reboot by n1)');
+  assert.equal(fenceLabel('fenced (Operation off of n3 by n2 for stonith_admin.12@n2: Timer expired (ref=x))'), 'fence: n3 fenced (off by n2: Timer expired)');
+  assert.equal(fenceLabel('BMC power off'), 'fence: BMC power off');
+  const other = fenceLabel(`fenced (${'x'.repeat(200)})`);
+  assert.ok(other.length <= 60 && other.endsWith('\u2026'), other);
+});
+
+test('chart: every text inside the canvas, and no leader line through a moment label', () => {
+  const long = 'fence: fenced (Operation reboot of n2 by n1 for pacemaker-controld.66@n3: OK (ref=891c874d-1b9e-46ef-b9d1-14536382ce2a))';
+  const cases = [
+    // The demo's moments, the fence's with the alert's whole text as the old chart had it.
+    [{ t: 0, label: 'failure: power-off of the primary node (n2)' }, { t: 7500, label: 'detection: n2 lost (n3)' }, { t: 10_800, label: long },
+      { t: 11_800, label: 'promotion of n3' }, { t: 12_100, label: 'write VIP up on n3' }, { t: 13_100, label: 'first write accepted' },
+      { t: 23_700, label: 'n2 back as a replica' }],
+    // Long labels late and early, one wider than the canvas.
+    [{ t: -5000, label: long }, { t: 27_000, label: 'detection: monitor of db on n2: rc 7 not running' }, { t: 27_500, label: long.repeat(2) },
+      { t: 26_000, label: 'first write accepted' }],
+  ];
+  for (const marks of cases) {
+    const svg = demoChart(marks);
+    const W = Number(/<svg [^>]*width="(\d+)"/.exec(svg)![1]);
+    // DejaVu Sans averages about 0.53 em per character in these labels (measured with rsvg-convert).
+    const labels: Array<{ l: number; r: number; y: number; s: string }> = [];
+    for (const m of svg.matchAll(/<text ([^>]*)>([^<]*)<\/text>/g)) {
+      const a = m[1]!;
+      const num = (k: string) => Number(new RegExp(`${k}="([-\\d.]+)"`).exec(a)![1]);
+      const s = unescape(m[2]!);
+      const w = s.length * num('font-size') * (a.includes('bold') ? 0.6 : 0.55);
+      const anchor = /text-anchor="(\w+)"/.exec(a)?.[1] ?? 'start';
+      const l = anchor === 'end' ? num('x') - w : anchor === 'middle' ? num('x') - w / 2 : num('x');
+      assert.ok(l >= 0 && l + w <= W, `"${s}" spans ${l.toFixed(0)}..${(l + w).toFixed(0)}, the canvas 0..${W}`);
+      if (a.includes('fill="#b71c1c"')) labels.push({ l, r: l + w, y: num('y'), s });
+    }
+    assert.equal(labels.length, marks.length);
+    for (const m of svg.matchAll(/<line x1="([\d.]+)" y1="([\d.]+)" x2="[\d.]+" y2="([\d.]+)" stroke="#b71c1c" stroke-width="0.6"\/>/g)) {
+      const [lx, y1, y2] = [Number(m[1]), Number(m[2]), Number(m[3])];
+      for (const t of labels) {
+        const crosses = lx > t.l && lx < t.r && y1 < t.y - 10 && y2 > t.y - 10;
+        assert.ok(!crosses, `the leader at x ${lx} runs through "${t.s}"`);
+      }
+    }
+  }
+});
+
+test('chart: the legend explains every colour, and a VIP holder never wears a server state colour', () => {
+  const svg = demoChart([{ t: 0, label: 'failure' }]);
+  const legendFills = (id: string) => {
+    const g = new RegExp(`<g id="${id}">([\\s\\S]*?)</g>`).exec(svg);
+    assert.ok(g, `legend row ${id}`);
+    return [...g[1]!.matchAll(/<rect [^>]*fill="([^"]+)"/g)].map((m) => m[1]!);
+  };
+  const legend = new Set([...legendFills('legend-servers'), ...legendFills('legend-vips'), ...legendFills('legend-writes')]);
+  const drawn = [...svg.matchAll(/<rect [^>]*fill="([^"]+)"[^>]*><title>([^<]*)<\/title>/g)].map((m) => ({ fill: m[1]!, title: unescape(m[2]!) }));
+  for (const r of drawn) assert.ok(legend.has(r.fill), `${r.fill} (${r.title}) is not in the legend`);
+  const rgb = (c: string) => [1, 3, 5].map((i) => parseInt(c.slice(i, i + 2), 16));
+  const distance = (a: string, b: string) => Math.hypot(...rgb(a).map((v, i) => v - rgb(b)[i]!));
+  // Hatched states by their base colour (the <pattern>s in <defs>).
+  const states = [...legendFills('legend-servers'), ...legendFills('legend-writes')]
+    .map((f) => f === 'url(#off)' ? '#424242' : f === 'url(#boot)' ? '#8d6e63' : f).concat('#d50000');
+  const holders = drawn.filter((r) => /^(write|read-only) VIP: n\d /.test(r.title));
+  assert.deepEqual(new Set(holders.map((r) => /VIP: (\S+)/.exec(r.title)![1])), new Set(['n1', 'n2', 'n3']));
+  for (const h of holders) {
+    // Not only different, far: the old n3 orange #ef6c00 was a different hex from the hung #ff9800.
+    for (const s of states) assert.ok(distance(h.fill, s) >= 80, `${h.title} drawn ${h.fill}, too close to the legend's ${s}`);
   }
 });
 

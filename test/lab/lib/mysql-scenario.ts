@@ -554,6 +554,18 @@ export function describeResult(r: ScenarioResult): string {
   ].join('\n');
 }
 
+/**
+ * The fence's moment on the chart. Pacemaker's alert reads "Operation reboot of n2 by n1 for
+ * pacemaker-controld.66@n3: OK (ref=...)": the whole of it ran off the canvas, and the operator
+ * looks for the target, the action and the fencer only. Any other text is cut short.
+ */
+export function fenceLabel(how: string | undefined): string {
+  const m = /Operation (\S+) of (\S+) by (\S+) for \S+: ([^(]*[^(\s])/.exec(how ?? '');
+  if (m) return `fence: ${m[2]} fenced (${m[1]} by ${m[3]}${m[4] === 'OK' ? '' : `: ${m[4]}`})`;
+  const s = `fence: ${how ?? '?'}`;
+  return s.length > 60 ? `${s.slice(0, 59).trimEnd()}\u2026` : s;
+}
+
 /** The chart of a scenario (test/lab/lib/timeline-svg.ts): lanes, throughput and the timeline's moments. */
 export function svgInputOf(r: ScenarioResult, nodes: string[], title: string, subtitle?: string): SvgInput {
   const tl = r.timeline;
@@ -567,7 +579,7 @@ export function svgInputOf(r: ScenarioResult, nodes: string[], title: string, su
   }
   const marks: SvgInput['marks'] = [{ t: r.t0, label: `failure: ${r.title} (${r.victim})` }];
   if (tl.detection !== undefined) marks.push({ t: tl.detection, label: `detection: ${tl.detectionHow}` });
-  if (tl.fence !== undefined) marks.push({ t: tl.fence, label: `fence: ${tl.fenceHow}` });
+  if (tl.fence !== undefined) marks.push({ t: tl.fence, label: fenceLabel(tl.fenceHow) });
   if (tl.promotion !== undefined) marks.push({ t: tl.promotion, label: `promotion of ${tl.promotedNode}` });
   if (tl.vipMove !== undefined) marks.push({ t: tl.vipMove, label: `write VIP up on ${tl.vipNode}` });
   if (tl.firstWrite !== undefined) marks.push({ t: tl.firstWrite, label: 'first write accepted' });
