@@ -105,6 +105,7 @@ export async function replicateFrom(ctx: Ctx, s: LocalSession, node: string): Pr
   const tls = p.replication_require_ssl ? {
     ca: p.replication_ssl_ca || undefined, cert: p.replication_ssl_cert || undefined, key: p.replication_ssl_key || undefined,
   } : undefined;
+  await stopReceiving(s); // the old source may be gone: see stopReceiving
   await s.db.exec(s.sql.stopReplica);
   // The replica side of semi-sync takes effect when the IO thread starts.
   await applySemisync(ctx, s, s.sql.semisyncReplica(p.semisync), p.semisync);
@@ -193,8 +194,24 @@ export async function catchUp(ctx: Ctx, s: LocalSession, reserveMs: number): Pro
     ctx.log.info('SQL thread was stopped with events pending; starting it to catch up');
     await s.db.exec(s.sql.startReplicaSql);
   }
-  await s.db.exec(s.sql.stopReplicaIo);
+  await stopReceiving(s);
   await waitApplied(ctx, s, reserveMs);
+}
+
+/**
+ * STOP ... IO_THREAD, after ending the IO thread's session. With a source that is gone (a node
+ * powered off or cut off), a plain stop waits 1-2 s for the thread to notice, and for a semi-sync
+ * replica to give up logging in to the source to end its dump thread; with the session killed
+ * first it takes about 30 ms (lab, MariaDB 10.11). Either way the thread stops between reads, so
+ * what the relay log holds is the same. Failing to list or kill only costs the slow stop.
+ */
+export async function stopReceiving(s: LocalSession): Promise<void> {
+  const rows = await s.db.query(s.sql.replicaIoSessions).catch(() => []);
+  for (const r of rows) {
+    const id = Number(r.id);
+    if (Number.isInteger(id) && id > 0) await s.db.exec(s.sql.kill(id)).catch(() => undefined);
+  }
+  await s.db.exec(s.sql.stopReplicaIo);
 }
 
 async function waitApplied(ctx: Ctx, s: LocalSession, reserveMs: number): Promise<void> {

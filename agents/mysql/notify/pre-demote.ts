@@ -3,18 +3,17 @@
 // target: demote then waits until it holds every transaction this server wrote.
 //
 // On the other nodes, when the primary being demoted has left the cluster (lost, about to be
-// fenced): stop receiving from it now. Its server cannot send anything more, and a semi-sync
-// replica's IO thread, when stopped, first tries to log in to its source to end the dump thread,
-// which for a machine that is gone takes seconds (2 s in the lab after a power-off; MariaDB's
-// rpl_semi_sync_slave_kill_conn_timeout). Pacemaker sends this notification as soon as the node
-// is lost, so the wait overlaps the fencing instead of delaying the catch-up of the promotion and
-// the repointing of the replicas after it.
+// fenced): stop receiving from it now. Its server cannot send anything more, and the promotion's
+// catch-up and the repointing of the other replicas both need the IO thread stopped. Pacemaker
+// sends this notification as soon as the node is lost, in parallel with the fencing. The stop
+// ends the IO thread's session first (stopReceiving): a plain STOP for a source that is gone
+// held this notification, and with it the whole recovery, for 1-2 s.
 import { OCF, type OcfCode } from '../../../lib/ocf/codes.ts';
 import { switchoverTarget } from '../../../lib/mysql/election.ts';
 import type { NotifyEvent } from '../../../lib/ocf/notify.ts';
 import { findServer } from '../../../lib/mysql/server.ts';
 import { addressOf, clusterTools, localNode, loadState, saveState, withLocal, type Ctx } from '../context.ts';
-import { readStatus } from '../replication.ts';
+import { readStatus, stopReceiving } from '../replication.ts';
 
 /**
  * Another node whose primary instance this transition demotes and stops: a lost node (or a server
@@ -43,7 +42,7 @@ async function stopReceivingFrom(ctx: Ctx, lost: string): Promise<void> {
     const st = await readStatus(s);
     if (!st || st.io === 'stopped' || st.sourceHost !== addr.host || st.sourcePort !== addr.port) return;
     const t = Date.now();
-    await s.db.exec(s.sql.stopReplicaIo);
+    await stopReceiving(s);
     ctx.log.info(`pre-demote: ${lost} left the cluster; stopped receiving from it (${Date.now() - t} ms)`);
   }, 2000).catch((e: unknown) => ctx.log.warn(`pre-demote: could not stop receiving from ${lost}: ${(e as Error).message}`));
 }

@@ -34,6 +34,7 @@ export const mariadbSql: FlavourSql = {
   replicaStatus: 'SHOW SLAVE STATUS',
   stopReplica: 'STOP SLAVE',
   stopReplicaIo: 'STOP SLAVE IO_THREAD',
+  replicaIoSessions: "SELECT ID AS id FROM information_schema.PROCESSLIST WHERE COMMAND = 'Slave_IO'",
   startReplicaSql: 'START SLAVE SQL_THREAD',
   startReplica: 'START SLAVE',
   resetReplicaAll: 'RESET SLAVE ALL',

@@ -30,6 +30,8 @@ export const mysql80Sql: FlavourSql = {
   replicaStatus: 'SHOW REPLICA STATUS',
   stopReplica: 'STOP REPLICA',
   stopReplicaIo: 'STOP REPLICA IO_THREAD',
+  replicaIoSessions: `SELECT PROCESSLIST_ID AS id FROM performance_schema.threads
+ WHERE NAME IN ('thread/sql/replica_io', 'thread/sql/slave_io') AND PROCESSLIST_ID IS NOT NULL`,
   startReplicaSql: 'START REPLICA SQL_THREAD',
   startReplica: 'START REPLICA',
   resetReplicaAll: 'RESET REPLICA ALL',

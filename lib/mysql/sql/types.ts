@@ -21,6 +21,11 @@ export interface FlavourSql {
   readonly replicaStatus: string;
   readonly stopReplica: string;
   readonly stopReplicaIo: string;
+  /**
+   * Session ids of the replication receiver (IO) thread. Stopping it while its source has vanished
+   * takes MariaDB 1-2 s (measured in the lab); ending its session first makes the stop immediate.
+   */
+  readonly replicaIoSessions: string;
   readonly startReplicaSql: string;
   readonly startReplica: string;
   readonly resetReplicaAll: string;

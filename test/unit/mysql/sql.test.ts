@@ -10,7 +10,7 @@ const source = { host: 'n1', port: 3306, user: 'repl', password: "p'w\\\"d; DROP
 
 function allStatements(s: FlavourSql): string[] {
   const withTls = s.changeSource({ ...source, tls: { ca: '/etc/ca.pem', cert: '/etc/c.pem', key: '/etc/k.pem' } });
-  return [s.state, s.replicaStatus, s.stopReplica, s.stopReplicaIo, s.startReplicaSql, s.startReplica, s.resetReplicaAll,
+  return [s.state, s.replicaStatus, s.stopReplica, s.stopReplicaIo, s.replicaIoSessions, s.startReplicaSql, s.startReplica, s.resetReplicaAll,
     s.changeSource(source).sql, withTls.sql, ...s.readOnly, ...s.writable, s.clientSessions, s.kill(42), s.binlogStatus,
     s.positions, s.semisyncStatus, s.semisyncVariables];
 }
