@@ -224,7 +224,7 @@ export class Lab {
       writeFileSync(np.authkey, key, { mode: 0o400 });
       writeFileSync(join(np.disk, 'hosts'), hostsText(c));
       writeFileSync(join(np.disk, 'hostname'), `${n}\n`);
-      writeFileSync(np.conf, nodeConfText(this.plan(n)));
+      writeFileSync(np.conf, nodeConfText(this.plan(n), switchNetns(this.config)));
     }
   }
 
@@ -382,7 +382,7 @@ export class Lab {
     if (this.nodePid(node)) return;
     if (opts.postDelayMs) await sleep(opts.postDelayMs);
     const np = this.p.node(node);
-    writeFileSync(np.conf, nodeConfText(this.plan(node)));
+    writeFileSync(np.conf, nodeConfText(this.plan(node), switchNetns(this.config)));
     writeFileSync(np.mounts, mountsText([...baseMounts(np.disk, this.agents()), ...this.extraMounts(node)]));
     rmSync(np.pid, { force: true });
     appendFileSync(np.initLog, `---- boot ${new Date().toISOString()}\n`);
@@ -426,8 +426,15 @@ export class Lab {
     writeFileSync(join(this.p.node(node).bootHooks, name), script, { mode: 0o755 });
   }
 
-  /** Hard power-off: SIGKILL of the node's pid 1 (and of a pending boot). */
+  /**
+   * Hard power-off: the node's cables go dead, then SIGKILL of its pid 1 (and of a pending boot).
+   * The kernel tears a killed namespace down in the background and until then it answered with
+   * RSTs for seconds (connection refused from a machine that is off); a powered-off machine is
+   * silent. The next boot plugs the cables in again.
+   */
   async powerOff(node: string): Promise<void> {
+    const p = this.plan(node);
+    for (const port of [p.lanPort, p.mgmtPort]) await this.ip(['-n', switchNetns(this.config), 'link', 'set', port, 'down']);
     await killPidFile(this.p.node(node).bootPid);
     await killPidFile(this.p.node(node).pid);
   }

@@ -247,8 +247,10 @@ export function baseMounts(disk: string, agents: { ocfDir: string; sbinDir: stri
   return steps;
 }
 
-export function nodeConfText(p: NodePlan): string {
-  return [`NAME=${p.name}`, `LAN_ADDR=${p.lanIp}/24`, `MGMT_ADDR=${p.mgmtIp}/24`].join('\n') + '\n';
+/** node.conf: read by node-init (addresses) and by the BMC's chassis program (which cables to pull at power-off). */
+export function nodeConfText(p: NodePlan, switchNs: string): string {
+  return [`NAME=${p.name}`, `LAN_ADDR=${p.lanIp}/24`, `MGMT_ADDR=${p.mgmtIp}/24`,
+    `SWITCH_NETNS=${switchNs}`, `LAN_PORT=${p.lanPort}`, `MGMT_PORT=${p.mgmtPort}`].join('\n') + '\n';
 }
 
 export function hostsText(c: Pick<LabConfig, 'prefix' | 'nodes'>): string {
