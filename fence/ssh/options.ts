@@ -117,7 +117,7 @@ export const sshOptions = defineOptions({
     ...timing.power_wait,
     longdesc: 'mode=self: after the off command dropped the connection, the node must stay silent (no answer at all '
       + 'on its SSH port) for this long before the off counts as done; a reboot that cannot be proven by a new boot '
-      + 'id needs the same silence. mode=host: wait after on_command/off_command before reading the status.',
+      + 'id needs the same silence. mode=host: wait after on_command/off_command before reading the status (in a reboot only after off_command: the node is fenced once it is verified off).',
   },
   login_timeout: {
     ...timing.login_timeout,
