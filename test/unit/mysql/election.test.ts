@@ -266,13 +266,15 @@ test('writable-peer guard: exhaustive over three peers', () => {
 
 test('semi-sync: only what differs is set; absent variables only matter when enabling', () => {
   const cur = new Map([['rpl_semi_sync_master_enabled', 'OFF'], ['rpl_semi_sync_slave_enabled', 'OFF'],
-    ['rpl_semi_sync_master_timeout', '10000'], ['rpl_semi_sync_master_wait_point', 'AFTER_COMMIT']]);
+    ['rpl_semi_sync_master_timeout', '10000'], ['rpl_semi_sync_master_wait_point', 'AFTER_COMMIT'],
+    ['rpl_semi_sync_slave_kill_conn_timeout', '5']]);
   const m = sqlFor('mariadb');
   assert.deepEqual(semisyncPlan(cur, m.semisyncReplica(false)), { set: [], missing: [] }, 'already off: nothing to do, no privilege needed');
   assert.deepEqual(semisyncPlan(cur, m.semisyncPrimary(true, 10000)).set.map(setGlobal), [
     "SET GLOBAL rpl_semi_sync_master_wait_point = 'AFTER_SYNC'", "SET GLOBAL rpl_semi_sync_master_enabled = 'ON'",
   ]);
-  assert.deepEqual(semisyncPlan(cur, m.semisyncReplica(true)).set.map((s) => s.name), ['rpl_semi_sync_slave_enabled']);
+  assert.deepEqual(semisyncPlan(cur, m.semisyncReplica(true)).set.map((s) => s.name),
+    ['rpl_semi_sync_slave_kill_conn_timeout', 'rpl_semi_sync_slave_enabled'], 'a stop must not wait 5 s for a source that is gone');
   const my = sqlFor('mysql84');
   assert.deepEqual(semisyncPlan(new Map(), my.semisyncReplica(false)), { set: [], missing: [] }, 'MySQL without the plugins: off is a no-op');
   assert.deepEqual(semisyncPlan(new Map(), my.semisyncPrimary(true, 5000)).missing,
