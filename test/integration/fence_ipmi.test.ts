@@ -103,14 +103,22 @@ describe('every action, three ways (stdin, short options, long options)', () => 
     assert.equal(bmc.power(), 'on');
   });
 
-  test('reboot with fence_ipmilan\'s default power_wait (2 s) waits after each change', async () => {
+  test('reboot with the default power_wait (2 s) waits after the off only; the on is polled at once', async () => {
     bmc.setPower('on');
+    bmc.clearEvents();
     const t0 = Date.now();
     const r = await agent([], `ip=${bmc.address}\nipport=${bmc.port}\nusername=${USER}\npassword=${PASSWORD}\nlanplus=1\n`);
     const took = Date.now() - t0;
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, 'Success: Rebooted\n', 'no action on stdin means reboot');
-    assert.ok(took >= 4000 && took < 8000, `${took} ms`);
+    const ev = bmc.events();
+    const off = ev.find((e) => e.request === 'set power 0');
+    const on = ev.find((e) => e.request === 'set power 1');
+    assert.ok(off && on, JSON.stringify(ev));
+    const firstGetAfter = (t: number) => ev.find((e) => e.request === 'get power' && e.at > t);
+    assert.ok(firstGetAfter(off.at)!.at - off.at >= 2000, `the off is trusted only after power_wait: ${JSON.stringify(ev)}`);
+    assert.ok(firstGetAfter(on.at)!.at - on.at < 1000, `the on is polled at once: ${JSON.stringify(ev)}`);
+    assert.ok(took >= 2000 && took < 4000, `${took} ms`);
   });
 
   test('IPMI v1.5 (lan, no lanplus) and method=cycle work too', async () => {
