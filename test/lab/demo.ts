@@ -133,8 +133,11 @@ async function main(): Promise<number> {
     const dir = join(lab.config.dir, 'demo');
     mkdirSync(dir, { recursive: true });
     const svg = join(dir, 'timeline.svg');
-    writeFileSync(svg, timelineSvg(svgInputOf(r, lab.nodes, `vigil: ${r.title} ${r.victim}`,
-      `writer through ${WRITE_VIP} every 20 ms; ${acked.length} commits acknowledged, ${r.lost.length} lost; outage ${((r.outage.outageMs ?? 0) / 1000).toFixed(2)} s`)));
+    const chart = svgInputOf(r, lab.nodes, `vigil: ${r.title} ${r.victim}`,
+      `writer through ${WRITE_VIP} every 20 ms; ${acked.length} commits acknowledged, ${r.lost.length} lost; outage ${((r.outage.outageMs ?? 0) / 1000).toFixed(2)} s`);
+    writeFileSync(svg, timelineSvg(chart));
+    // The chart's own input (samples included), so it can be drawn again without a rerun.
+    writeFileSync(join(dir, 'chart-input.json'), JSON.stringify(chart));
     writeFileSync(join(dir, 'result.json'), JSON.stringify({ ...r, samples: undefined, vipSamples: undefined, writer: undefined }, null, 2));
     console.log(`\n  chart: ${svg} (open it in a browser)`);
   } finally {
