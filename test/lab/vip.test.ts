@@ -109,7 +109,11 @@ describe('lab VIP (3 nodes)', () => {
   }
 
   for (const stack of STACKS) {
-    test(`${stack.vipAgent}: seed 004, a client on the old holder reconnects within 1 s after the move`, async () => {
+    // vigil must reset the client; for IPaddr2 (the anchor) the outcome is only recorded for
+    // bench/RESULTS.md: asserting a third-party agent's bug would make our suite depend on it.
+    test(stack.name === 'vigil'
+      ? `${stack.vipAgent}: seed 004, a client on the old holder reconnects within 1 s after the move`
+      : `${stack.vipAgent}: seed 004, what a client on the old holder sees after the move (recorded for the comparison)`, async () => {
       const l = lab!;
       requireStack(l, stack);
       // A /32 VIP: only then is the VIP itself the source of local connections (see the vip issue).
