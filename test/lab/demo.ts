@@ -11,7 +11,7 @@ import { preflightProblems } from './lib/lab.ts';
 import { FileTail } from './lib/events.ts';
 import { stopLab } from './lib/scenario.ts';
 import { READ_VIP, VIGIL_DB, WRITE_VIP, idsOn } from './lib/mariadb.ts';
-import { DbCluster, runScenario, svgInputOf, type FaultKind, type ScenarioResult } from './lib/mysql-scenario.ts';
+import { DbCluster, fenceLabel, runScenario, svgInputOf, type FaultKind, type ScenarioResult } from './lib/mysql-scenario.ts';
 import { parseWriterLog } from './lib/mysql-analysis.ts';
 import { timelineSvg } from './lib/timeline-svg.ts';
 
@@ -113,7 +113,7 @@ async function main(): Promise<number> {
     const row = (what: string, t: number | undefined, how = '') => console.log(`  ${what.padEnd(22)} ${secs(r, t)}  ${how}`);
     row('failure', r.t0, `${kind === 'kill9' ? 'kill -9 of mariadbd' : 'power off through the BMC'} on ${r.victim} (the primary)`);
     row('detection', tl.detection, tl.detectionHow ?? '');
-    row('fence', tl.fence, tl.fenceHow ? `${r.victim}: ${tl.fenceHow.replace(/\s*\(ref=.*$/, '')}` : '');
+    row('fence', tl.fence, tl.fenceHow ? fenceLabel(tl.fenceHow).replace(/^fence: /, '') : '');
     row('promotion', tl.promotion, tl.promotedNode ? `${tl.promotedNode} promoted (the most advanced replica, after catch-up)` : '');
     row('VIP move', tl.vipMove, tl.vipNode ? `${WRITE_VIP} up on ${tl.vipNode}` : '');
     row('first write accepted', tl.firstWrite, r.outage.lastAckBefore !== undefined ? `the writer's outage: ${((r.outage.outageMs ?? 0) / 1000).toFixed(2)} s` : '');
