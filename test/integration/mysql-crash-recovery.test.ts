@@ -33,6 +33,8 @@ describe('ocf:vigil:mysql: crash recovery of a semi-sync primary', { timeout: 30
     // n2 follows the primary the cluster reports (a recurring monitor of a replica with no source).
     await ok(n2, 'monitor', { OCF_RESKEY_CRM_meta_interval: '7000' });
     await c.waitFor(async () => (await c.root(n1, "SHOW GLOBAL STATUS LIKE 'Rpl_semi_sync_master_clients'"))[0]?.Value === '1', 10_000, 'a semi-sync replica');
+    // A semi-sync replica stopping its IO thread must not wait MariaDB's default 5 s for a source that is gone.
+    assert.equal(String((await c.root(n2, 'SELECT @@rpl_semi_sync_slave_kill_conn_timeout AS t'))[0]!.t), '1');
     await c.app(n1, 'INSERT INTO vigiltest.t VALUES (1, ?)', ['acknowledged']);
     await c.waitFor(async () => (await gtid(n2)) === (await gtid(n1)), 10_000, 'n2 to hold the first commit');
     const acked = await gtid(n1);
