@@ -452,7 +452,8 @@ export async function runScenario(db: DbCluster, kind: FaultKind, o: RunOptions 
         const v = await serverView(lab, victim);
         if (!v || v.ioRunning !== 'Yes' || v.sqlRunning !== 'Yes') return undefined;
         const start = ev.find((e) => e.kind === 'resource' && e.rsc === DB && e.node === victim && e.task === 'start' && e.rc === '0');
-        rejoinMs = start ? start.t - t0 : undefined;
+        // The start's alert can arrive after the replica is seen running: then the time it was seen.
+        rejoinMs = start ? start.t - t0 : Date.now() - t0;
         return true;
       }, 250, new Deadline(phaseMs));
       if (!back) {
