@@ -207,10 +207,10 @@ export async function catchUp(ctx: Ctx, s: LocalSession, reserveMs: number): Pro
  */
 export async function stopReceiving(s: LocalSession): Promise<void> {
   const rows = await s.db.query(s.sql.replicaIoSessions).catch(() => []);
-  for (const r of rows) {
-    const id = Number(r.id);
-    if (Number.isInteger(id) && id > 0) await s.db.exec(s.sql.kill(id)).catch(() => undefined);
-  }
+  // More than one receiver means other (named, multi-source) replication channels that are not
+  // ours to interrupt, and the session list does not say which is which: plain STOP then.
+  const id = rows.length === 1 ? Number(rows[0]!.id) : NaN;
+  if (Number.isInteger(id) && id > 0) await s.db.exec(s.sql.kill(id)).catch(() => undefined);
   await s.db.exec(s.sql.stopReplicaIo);
 }
 

@@ -27,3 +27,28 @@ test('stoppedQuietly: exhaustive over IO state, IO error, SQL thread and SQL err
     assert.equal(stoppedQuietly(parseReplicaStatus(f.sqlError)!), false, f.source);
   }
 });
+
+test('stopReceiving: ends the one receiver session before STOP; with several (multi-source) or none, plain STOP', async () => {
+  const { stopReceiving } = await import('../../../agents/mysql/replication.ts');
+  const { sqlFor } = await import('../../../lib/mysql/flavour.ts');
+  const run = async (rows: Array<Record<string, unknown>> | Error) => {
+    const sent: string[] = [];
+    const db = {
+      queryTimeoutMs: 1000,
+      query: async (q: string | { sql: string }) => {
+        const text = typeof q === 'string' ? q : q.sql;
+        sent.push(text);
+        if (rows instanceof Error) throw rows;
+        return rows;
+      },
+      exec: async (q: string | { sql: string }) => { sent.push(typeof q === 'string' ? q : q.sql); },
+    };
+    const sql = sqlFor('mariadb');
+    await stopReceiving({ db, sql } as unknown as Parameters<typeof stopReceiving>[0]);
+    return sent.filter((q) => q !== sql.replicaIoSessions);
+  };
+  assert.deepEqual(await run([{ id: 67 }]), ['KILL CONNECTION 67', 'STOP SLAVE IO_THREAD']);
+  assert.deepEqual(await run([{ id: 67 }, { id: 68 }]), ['STOP SLAVE IO_THREAD'], 'other channels are not ours to interrupt');
+  assert.deepEqual(await run([]), ['STOP SLAVE IO_THREAD']);
+  assert.deepEqual(await run(new Error('no PROCESS privilege')), ['STOP SLAVE IO_THREAD'], 'a failed lookup costs only the slow stop');
+});
