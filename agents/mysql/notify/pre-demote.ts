@@ -42,7 +42,7 @@ async function stopReceivingFrom(ctx: Ctx, lost: string): Promise<void> {
     const st = await readStatus(s);
     if (!st || st.io === 'stopped' || st.sourceHost !== addr.host || st.sourcePort !== addr.port) return;
     const t = Date.now();
-    await stopReceiving(s);
+    await stopReceiving(s, { host: st.sourceHost, port: st.sourcePort });
     ctx.log.info(`pre-demote: ${lost} left the cluster; stopped receiving from it (${Date.now() - t} ms)`);
   }, 2000).catch((e: unknown) => ctx.log.warn(`pre-demote: could not stop receiving from ${lost}: ${(e as Error).message}`));
 }

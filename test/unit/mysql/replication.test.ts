@@ -52,3 +52,31 @@ test('stopReceiving: ends the one receiver session before STOP; with several (mu
   assert.deepEqual(await run([]), ['STOP SLAVE IO_THREAD']);
   assert.deepEqual(await run(new Error('no PROCESS privilege')), ['STOP SLAVE IO_THREAD'], 'a failed lookup costs only the slow stop');
 });
+
+test('stopReceiving from a source that is gone: destroys only SYN-SENT sockets to its address while the STOP runs', async () => {
+  const { stopReceiving } = await import('../../../agents/mysql/replication.ts');
+  const { sqlFor } = await import('../../../lib/mysql/flavour.ts');
+  const sql = sqlFor('mariadb');
+  const run = async (host: string, stopMs: number) => {
+    const calls: string[][] = [];
+    const db = {
+      queryTimeoutMs: 1000,
+      query: async () => [{ id: 5 }],
+      exec: async (q: string | { sql: string }) => {
+        if ((typeof q === 'string' ? q : q.sql) === sql.stopReplicaIo) await new Promise((r) => setTimeout(r, stopMs));
+      },
+    };
+    const runner = async (command: string, args: readonly string[]) => {
+      calls.push([command, ...args]);
+      return { command, args, code: 0, signal: null, stdout: '', stderr: '', timedOut: false, durationMs: 1 };
+    };
+    await stopReceiving({ db, sql } as unknown as Parameters<typeof stopReceiving>[0], { host, port: 3306 }, runner);
+    return calls;
+  };
+  const v4 = await run('192.0.2.13', 150);
+  assert.ok(v4.length >= 2, `ss ran while the STOP was pending: ${JSON.stringify(v4)}`);
+  assert.deepEqual(v4[0], ['ss', '-K', '-n', '-t', 'state', 'syn-sent', 'dst', '192.0.2.13', 'dport', '=', ':3306']);
+  assert.deepEqual((await run('2001:db8::13', 80))[0]!.slice(6, 8), ['dst', '[2001:db8::13]']);
+  assert.deepEqual(await run('192.0.2.13', 0), [], 'a STOP that returns at once needs no help');
+  assert.deepEqual(await run('db-n3.example', 150), [], 'a host name is not resolved here: plain STOP');
+});
