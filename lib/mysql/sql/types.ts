@@ -23,7 +23,7 @@ export interface FlavourSql {
   readonly stopReplicaIo: string;
   /**
    * Session ids of the replication receiver (IO) thread. Stopping it while its source has vanished
-   * takes MariaDB 1-2 s (measured in the lab); ending its session first makes the stop immediate.
+   * took MariaDB 1-2 s in the lab; ending its session first shortens that (see stopReceiving).
    */
   readonly replicaIoSessions: string;
   readonly startReplicaSql: string;
