@@ -19,19 +19,14 @@ describe('ocf:vigil:mysql: crash recovery of a semi-sync primary', { timeout: 30
   });
   after(async () => { await c?.cleanup(process.env.VIGIL_KEEP_TEST_DIRS === '1'); });
 
-  const ok = async (node: Node, action: string, extra: Record<string, string> = {}) => {
-    const r = await c.agent(node, action, extra);
-    assert.equal(r.code, 0, `${action} on ${node.name} failed (${r.code}): ${r.reason ?? ''}\n${r.stderr}`);
-    return r;
-  };
   const gtid = async (node: Node) => String((await c.root(node, 'SELECT @@gtid_binlog_pos AS g'))[0]!.g);
 
   test('an unacknowledged commit of a killed semi-sync primary is rolled back at start; it rejoins as a replica', async () => {
-    for (const n of c.nodes) await ok(n, 'start');
-    await ok(n1, 'promote', { OCF_RESKEY_CRM_meta_notify_promote_uname: 'n1', OCF_RESKEY_CRM_meta_notify_promote_resource: 'db:0' });
+    for (const n of c.nodes) await c.agentOk(n, 'start');
+    await c.agentOk(n1, 'promote', { OCF_RESKEY_CRM_meta_notify_promote_uname: 'n1', OCF_RESKEY_CRM_meta_notify_promote_resource: 'db:0' });
     c.setPromoted(n1);
     // n2 follows the primary the cluster reports (a recurring monitor of a replica with no source).
-    await ok(n2, 'monitor', { OCF_RESKEY_CRM_meta_interval: '7000' });
+    await c.agentOk(n2, 'monitor', { OCF_RESKEY_CRM_meta_interval: '7000' });
     await c.waitFor(async () => (await c.root(n1, "SHOW GLOBAL STATUS LIKE 'Rpl_semi_sync_master_clients'"))[0]?.Value === '1', 10_000, 'a semi-sync replica');
     // A semi-sync replica stopping its IO thread must not wait MariaDB's default 5 s for a source that is gone.
     assert.equal(String((await c.root(n2, 'SELECT @@rpl_semi_sync_slave_kill_conn_timeout AS t'))[0]!.t), '1');
@@ -50,7 +45,7 @@ describe('ocf:vigil:mysql: crash recovery of a semi-sync primary', { timeout: 30
 
     // n2 becomes primary (nothing it lacks was acknowledged), then n1 starts again.
     c.setPromoted(undefined);
-    await ok(n2, 'promote', { OCF_RESKEY_CRM_meta_notify_promote_uname: 'n2', OCF_RESKEY_CRM_meta_notify_promote_resource: 'db:1' });
+    await c.agentOk(n2, 'promote', { OCF_RESKEY_CRM_meta_notify_promote_uname: 'n2', OCF_RESKEY_CRM_meta_notify_promote_resource: 'db:1' });
     c.setPromoted(n2);
     // The new primary's first commit waits for a semi-sync replica: n1, once it has rejoined.
     const third = c.app(n2, 'INSERT INTO vigiltest.t VALUES (3, ?)', ['on the new primary']);

@@ -19,18 +19,6 @@ describe('ocf:vigil:mysql: post-promote after a failed promotion', { timeout: 30
   });
   after(async () => { await c?.cleanup(process.env.VIGIL_KEEP_TEST_DIRS === '1'); });
 
-  const ok = async (node: Node, action: string, extra: Record<string, string> = {}) => {
-    const r = await c.agent(node, action, extra);
-    assert.equal(r.code, 0, `${action} on ${node.name} failed (${r.code}): ${r.reason ?? ''}\n${r.stderr}`);
-    return r;
-  };
-  const notifyAll = async (type: 'pre' | 'post', op: 'promote', plan: TransitionPlan) => {
-    const env = c.transitionEnv(type, op, plan);
-    const targets = plan.active ?? c.nodes.filter((n) => c.pid(n) !== undefined);
-    const runs = await Promise.all(targets.map((n) => c.agent(n, 'notify', env)));
-    runs.forEach((r, i) => assert.equal(r.code, 0, `${type}-${op} notify on ${targets[i]!.name}: ${r.reason}\n${r.stderr}`));
-  };
-  const ids = async (node: Node) => (await c.root(node, 'SELECT id FROM vigiltest.t ORDER BY id')).map((r) => Number(r.id));
   let nextId = 1;
   const write = async (node: Node, n: number) => {
     const out: number[] = [];
@@ -38,16 +26,16 @@ describe('ocf:vigil:mysql: post-promote after a failed promotion', { timeout: 30
     return out;
   };
   const holds = (nodes: Node[], id: number) => c.waitFor(async () => {
-    for (const n of nodes) if (!(await ids(n)).includes(id)) return false;
+    for (const n of nodes) if (!(await c.ids(n)).includes(id)) return false;
     return true;
   }, 15_000, `row ${id} on ${nodes.map((n) => n.name).join(', ')}`);
 
   test('the behind candidate gives way; its post-promote leaves the better replica promotable, and it wins next', async () => {
-    for (const n of c.nodes) await ok(n, 'start');
-    await notifyAll('pre', 'promote', { promote: [n1] });
-    await ok(n1, 'promote');
+    for (const n of c.nodes) await c.agentOk(n, 'start');
+    await c.notifyAll('pre', 'promote', { promote: [n1] });
+    await c.agentOk(n1, 'promote');
     c.setPromoted(n1);
-    await notifyAll('post', 'promote', { promote: [n1] });
+    await c.notifyAll('post', 'promote', { promote: [n1] });
     await holds([n2, n3], (await write(n1, 3)).at(-1)!);
 
     // n3 falls behind: it stops receiving, n2 gets five more commits, then n1's node is lost.
@@ -60,23 +48,23 @@ describe('ocf:vigil:mysql: post-promote after a failed promotion', { timeout: 30
 
     // Pacemaker picks n3; it gives way to n2 and its promotion fails. Post-promote still follows.
     const plan: TransitionPlan = { promote: [n3], active: [n2, n3], promoted: [] };
-    await notifyAll('pre', 'promote', plan);
+    await c.notifyAll('pre', 'promote', plan);
     const p = await c.agent(n3, 'promote');
     assert.equal(p.code, 1, `n3 should have given way to n2: ${p.stderr}`);
     assert.match(p.reason ?? '', /n2 is ahead of n3/);
-    await notifyAll('post', 'promote', plan);
+    await c.notifyAll('post', 'promote', plan);
 
     // n2 did not take n3 (read-only, behind) for the primary: no errant transactions, not FAIL.
-    await ok(n2, 'monitor', { OCF_RESKEY_CRM_meta_interval: '7000' });
+    await c.agentOk(n2, 'monitor', { OCF_RESKEY_CRM_meta_interval: '7000' });
     assert.notEqual(c.attr(n2, 'db-grade'), 'FAIL', `n2 graded itself FAIL after n3's failed promotion: ${c.calls().filter((l) => l.includes('db-grade')).slice(-3).join(' | ')}`);
     assert.notEqual(c.score(n2), '-INFINITY');
 
     // The next transition promotes n2, which holds every commit.
-    await notifyAll('pre', 'promote', { promote: [n2], active: [n2, n3], promoted: [] });
-    await ok(n2, 'promote');
+    await c.notifyAll('pre', 'promote', { promote: [n2], active: [n2, n3], promoted: [] });
+    await c.agentOk(n2, 'promote');
     c.setPromoted(n2);
-    await notifyAll('post', 'promote', { promote: [n2], active: [n2, n3], promoted: [] });
-    for (const id of ahead) assert.ok((await ids(n2)).includes(id), `commit ${id} missing on the new primary`);
+    await c.notifyAll('post', 'promote', { promote: [n2], active: [n2, n3], promoted: [] });
+    for (const id of ahead) assert.ok((await c.ids(n2)).includes(id), `commit ${id} missing on the new primary`);
     await holds([n3], ahead.at(-1)!);
   });
 });

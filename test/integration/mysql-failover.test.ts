@@ -23,17 +23,11 @@ describe('ocf:vigil:mysql failover with three MariaDB servers', { timeout: 900_0
   });
   after(async () => { await c?.cleanup(process.env.VIGIL_KEEP_TEST_DIRS === '1'); });
 
-  const ok = async (node: Node, action: string, extra: Record<string, string> = {}) => {
-    const r = await c.agent(node, action, extra);
-    assert.equal(r.code, 0, `${action} on ${node.name} failed (${r.code}): ${r.reason ?? ''}\n${r.stderr}`);
-    return r;
-  };
   const readOnly = async (node: Node) => Number((await c.root(node, 'SELECT @@read_only AS ro'))[0]!.ro);
-  const ids = async (node: Node) => (await c.root(node, 'SELECT id FROM vigiltest.t ORDER BY id')).map((r) => Number(r.id));
   const gtid = async (node: Node) => String((await c.root(node, 'SELECT @@gtid_current_pos AS g'))[0]!.g);
   const slave = async (node: Node) => (await c.root(node, 'SHOW SLAVE STATUS'))[0];
   const replicated = (nodes: Node[], id: number) => c.waitFor(async () => {
-    for (const n of nodes) if (!(await ids(n)).includes(id)) return false;
+    for (const n of nodes) if (!(await c.ids(n)).includes(id)) return false;
     return true;
   }, 15_000, `row ${id} on ${nodes.map((n) => n.name).join(', ')}`);
   let nextId = 1000;
@@ -42,37 +36,29 @@ describe('ocf:vigil:mysql failover with three MariaDB servers', { timeout: 900_0
     for (let i = 0; i < n; i++) { const id = nextId++; await c.app(node, 'INSERT INTO vigiltest.t VALUES (?, ?)', [id, 'w']); out.push(id); }
     return out;
   };
-  /** Notify every active instance, in parallel, as Pacemaker does. */
-  const notifyAll = async (type: 'pre' | 'post', op: 'start' | 'stop' | 'promote' | 'demote', plan: TransitionPlan, extra: Record<string, string> = {}) => {
-    const env = c.transitionEnv(type, op, plan);
-    const targets = plan.active ?? c.nodes.filter((n) => c.pid(n) !== undefined);
-    const runs = await Promise.all(targets.map((n) => c.agent(n, 'notify', { ...env, ...extra })));
-    runs.forEach((r, i) => assert.equal(r.code, 0, `${type}-${op} notify on ${targets[i]!.name}: ${r.reason}\n${r.stderr}`));
-    return runs;
-  };
   /** pre-promote on all, promote, and post-promote on all when it worked. */
   const promoteTransition = async (target: Node, plan: Omit<TransitionPlan, 'promote'> = {}, extra: Record<string, string> = {}) => {
     const p: TransitionPlan = { ...plan, promote: [target] };
-    await notifyAll('pre', 'promote', p, extra);
+    await c.notifyAll('pre', 'promote', p, extra);
     const r = await c.agent(target, 'promote', extra);
     if (r.code === 0) {
       c.setPromoted(target);
-      await notifyAll('post', 'promote', p, extra);
+      await c.notifyAll('post', 'promote', p, extra);
     }
     return r;
   };
   /** A planned switchover, every step of the transition (pcs resource move --promoted). */
   const switchover = async (from: Node, to: Node, extra: Record<string, string> = {}) => {
     const plan: TransitionPlan = { demote: [from], promote: [to], promoted: [from] };
-    await notifyAll('pre', 'demote', plan, extra);
+    await c.notifyAll('pre', 'demote', plan, extra);
     const d = await c.agent(from, 'demote', extra);
     assert.equal(d.code, 0, `demote: ${d.reason}\n${d.stderr}`);
-    await notifyAll('post', 'demote', plan, extra);
-    await notifyAll('pre', 'promote', plan, extra);
+    await c.notifyAll('post', 'demote', plan, extra);
+    await c.notifyAll('pre', 'promote', plan, extra);
     const p = await c.agent(to, 'promote', extra);
     if (p.code === 0) {
       c.setPromoted(to);
-      await notifyAll('post', 'promote', plan, extra);
+      await c.notifyAll('post', 'promote', plan, extra);
     }
     return { d, p };
   };
@@ -84,17 +70,17 @@ describe('ocf:vigil:mysql failover with three MariaDB servers', { timeout: 900_0
   };
 
   test('bootstrap: an election with three empty positions promotes the candidate; positions are published, then withdrawn', async () => {
-    for (const n of c.nodes) await ok(n, 'start');
+    for (const n of c.nodes) await c.agentOk(n, 'start');
     const p: TransitionPlan = { promote: [n1] };
-    const pre = await notifyAll('pre', 'promote', p);
+    const pre = await c.notifyAll('pre', 'promote', p);
     assert.match(pre[0]!.stderr, /pre-promote of n1: published position/);
     for (const n of c.nodes) assert.match(c.attr(n, 'db-position') ?? '', /^v1;[0-9a-f]{12};ok;$/, `${n.name}'s publication`);
     assert.ok(c.calls().some((l) => /attrd_updater .*-n db-position -U v1;.* -p -N n1$/.test(l)), 'a private attribute, without -W on Pacemaker 2.1.5');
-    const r = await ok(n1, 'promote');
+    const r = await c.agentOk(n1, 'promote');
     assert.match(r.stderr, /election: n1 holds at least as much as every promotable peer/);
     assert.match(r.stderr, /writable-peer guard|promoted: the server is writable/);
     c.setPromoted(n1);
-    await notifyAll('post', 'promote', p);
+    await c.notifyAll('post', 'promote', p);
     for (const n of c.nodes) assert.equal(c.attr(n, 'db-position'), undefined, `${n.name} withdrew its publication`);
     const [id] = await write(n1);
     await replicated([n2, n3], id!);
@@ -124,14 +110,14 @@ describe('ocf:vigil:mysql failover with three MariaDB servers', { timeout: 900_0
     assert.equal(w.code, 0, `${w.reason}\n${w.stderr}`);
     assert.equal(await readOnly(n2), 0);
     await replicated([n3], rows.at(-1)!);
-    assert.deepEqual(await ids(n3), await ids(n2));
+    assert.deepEqual(await c.ids(n3), await c.ids(n2));
     // The loser's next monitor restores its graded score.
     assert.equal((await c.agent(n3, 'monitor', RECURRING)).code, 0);
     assert.equal(c.score(n3), '1000');
   });
 
   test('rejoin: the lost primary comes back as a replica of the new one (its history is contained)', async () => {
-    const r = await ok(n1, 'start');
+    const r = await c.agentOk(n1, 'start');
     assert.match(r.stderr, /replicating from n2/);
     const [id] = await write(n2);
     await replicated([n1, n3], id!);
@@ -174,8 +160,8 @@ describe('ocf:vigil:mysql failover with three MariaDB servers', { timeout: 900_0
       const m = (await c.root(n2, 'SHOW MASTER STATUS'))[0]!;
       return Number(s.Read_Master_Log_Pos) === Number(m.Position);
     }, 15_000, 'n3 to receive everything');
-    assert.ok(!(await ids(n3)).includes(last), 'not applied yet');
-    await ok(n2, 'demote');
+    assert.ok(!(await c.ids(n3)).includes(last), 'not applied yet');
+    await c.agentOk(n2, 'demote');
     c.setPromoted(undefined);
     // Sample n3 while it is promoted: whenever it is writable, every row must be there.
     const samples: Array<{ ro: number; n: number }> = [];
@@ -216,8 +202,8 @@ describe('ocf:vigil:mysql failover with three MariaDB servers', { timeout: 900_0
     const last = nextId - 1;
     await c.waitFor(async () => String((await slave(n1))!.Gtid_IO_Pos) === await gtid(n3), 15_000, 'n1 to receive everything');
     await c.root(n1, 'STOP SLAVE IO_THREAD');
-    assert.ok(!(await ids(n1)).includes(last));
-    await ok(n3, 'demote');
+    assert.ok(!(await c.ids(n1)).includes(last));
+    await c.agentOk(n3, 'demote');
     c.setPromoted(undefined);
     const r = await promoteTransition(n1, { active: [n1, n2, n3], promoted: [] });
     assert.equal(r.code, 0, `${r.reason}\n${r.stderr}`);
@@ -299,7 +285,7 @@ describe('ocf:vigil:mysql failover with three MariaDB servers', { timeout: 900_0
     const gap = Math.max(...ackedAt.slice(1).map((x, i) => x - ackedAt[i]!));
     t.diagnostic(`switchover: demote ${d.durationMs} ms, promote ${p.durationMs} ms, the whole transition (7 notifications included) ${took} ms; `
       + `${acked.length} commits acknowledged, longest gap between two ${gap} ms (the writer learns of the new primary only when the transition returned)`);
-    const onNew = new Set(await ids(n2));
+    const onNew = new Set(await c.ids(n2));
     const lost = acked.filter((id) => !onNew.has(id));
     assert.deepEqual(lost, [], `acknowledged commits missing on the new primary (switchover took ${took} ms)`);
     await replicated([n1, n3], acked.at(-1)!);
@@ -320,16 +306,16 @@ describe('ocf:vigil:mysql failover with three MariaDB servers', { timeout: 900_0
     const r = await promoteTransition(n1, { active: [n1, n3], promoted: [] });
     assert.equal(r.code, 0, `${r.reason}\n${r.stderr}`);
     await write(n1, 3);
-    const primaryBefore = { gtid: await gtid(n1), ids: await ids(n1) };
+    const primaryBefore = { gtid: await gtid(n1), ids: await c.ids(n1) };
     // The old primary starts again: it holds errantGtid, which n1 never got.
     const s = await c.agent(n2, 'start');
     assert.equal(s.code, 1, s.stderr);
     assert.match(s.reason ?? '', new RegExp(`^errant transactions on n2: ${errantGtid} \\(not on n1, the primary\\); not joining it as a replica, nothing was changed on either server`));
     assert.equal(await slave(n2), undefined, 'no replication configured on the refused node');
     assert.equal(await gtid(n2), errantGtid, 'its data untouched');
-    assert.ok((await ids(n2)).includes(lostId!));
+    assert.ok((await c.ids(n2)).includes(lostId!));
     assert.equal(await readOnly(n2), 1);
-    assert.deepEqual({ gtid: await gtid(n1), ids: await ids(n1) }, primaryBefore, 'the primary untouched');
+    assert.deepEqual({ gtid: await gtid(n1), ids: await c.ids(n1) }, primaryBefore, 'the primary untouched');
     // The consistency report (validate-all, depth 20) lists it from any node.
     for (const from of [n1, n3]) {
       const v = await c.agent(from, 'validate-all', { OCF_CHECK_LEVEL: '20' });
@@ -337,7 +323,7 @@ describe('ocf:vigil:mysql failover with three MariaDB servers', { timeout: 900_0
       assert.equal(v.reason, `errant transactions (not on the primary n1): n2: ${errantGtid}`);
       assert.match(v.stderr, /n3: holds nothing that n1 lacks|n2: /);
     }
-    await ok(n2, 'stop');
+    await c.agentOk(n2, 'stop');
     const clean = await c.agent(n1, 'validate-all', { OCF_CHECK_LEVEL: '20' });
     assert.equal(clean.code, 0, clean.stderr);
     assert.match(clean.stderr, /n3: holds nothing that n1 lacks/);
@@ -345,7 +331,7 @@ describe('ocf:vigil:mysql failover with three MariaDB servers', { timeout: 900_0
   });
 
   test('writable-peer guard: a promotion is refused while another server still takes writes', async () => {
-    await ok(n1, 'demote');
+    await c.agentOk(n1, 'demote');
     c.setPromoted(undefined);
     await c.root(n3, 'SET GLOBAL read_only = OFF'); // a server someone made writable behind the cluster's back
     const plan: TransitionPlan = { active: [n1, n3], promoted: [] };
@@ -414,9 +400,9 @@ describe('ocf:vigil:mysql failover with three MariaDB servers', { timeout: 900_0
 
   test('Pacemaker 2.1.6+: positions are published with attrd_updater -W cluster', async () => {
     const plan: TransitionPlan = { promote: [n3], active: [n1, n3], promoted: [n1] };
-    await notifyAll('pre', 'promote', plan, { FAKE_PACEMAKER_VERSION: '2.1.6' });
+    await c.notifyAll('pre', 'promote', plan, { FAKE_PACEMAKER_VERSION: '2.1.6' });
     assert.ok(c.calls().some((l) => /attrd_updater .*-n db-position -U v1;.* -p -N n3 -W cluster$/.test(l)), c.calls().slice(-8).join('\n'));
-    await notifyAll('post', 'promote', { ...plan, promote: [] });
+    await c.notifyAll('post', 'promote', { ...plan, promote: [] });
   });
 
   test('post-promote and post-start that cannot do their work log why and succeed; the next monitor follows the primary', async () => {

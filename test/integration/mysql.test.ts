@@ -22,28 +22,22 @@ describe('ocf:vigil:mysql with three MariaDB servers', { timeout: 600_000 }, () 
   });
   after(async () => { await c?.cleanup(process.env.VIGIL_KEEP_TEST_DIRS === '1'); });
 
-  const ok = async (node: Node, action: string, extra: Record<string, string> = {}) => {
-    const r = await c.agent(node, action, extra);
-    assert.equal(r.code, 0, `${action} on ${node.name} failed (${r.code}): ${r.reason ?? ''}\n${r.stderr}`);
-    return r;
-  };
   const readOnly = async (node: Node) => Number((await c.root(node, 'SELECT @@read_only AS ro'))[0]!.ro);
-  const rows = async (node: Node) => (await c.root(node, 'SELECT id FROM vigiltest.t ORDER BY id')).map((r) => Number(r.id));
   const replicated = (nodes: Node[], id: number) => c.waitFor(async () => {
-    for (const n of nodes) if (!(await rows(n)).includes(id)) return false;
+    for (const n of nodes) if (!(await c.ids(n)).includes(id)) return false;
     return true;
   }, 10_000, `row ${id} on ${nodes.map((n) => n.name).join(', ')}`);
   const promoteAndRepoint = async (primary: Node) => {
-    await ok(primary, 'promote');
+    await c.agentOk(primary, 'promote');
     c.setPromoted(primary);
     for (const n of c.nodes) {
-      if (n !== primary && c.pid(n)) await ok(n, 'notify', c.notifyEnv('post', 'promote', [primary]));
+      if (n !== primary && c.pid(n)) await c.agentOk(n, 'notify', c.notifyEnv('post', 'promote', [primary]));
     }
   };
 
   test('start: every server comes up read-only, unconfigured, with a low positive score; probes say 0', async () => {
     for (const n of c.nodes) {
-      const r = await ok(n, 'start');
+      const r = await c.agentOk(n, 'start');
       assert.match(r.stderr, /read-only with replication stopped/);
     }
     for (const n of c.nodes) {
@@ -64,7 +58,7 @@ describe('ocf:vigil:mysql with three MariaDB servers', { timeout: 600_000 }, () 
     await c.app(n1, 'INSERT INTO vigiltest.t VALUES (1, ?)', ['first']);
     await replicated([n2, n3], 1);
     await assert.rejects(c.app(n2, 'INSERT INTO vigiltest.t VALUES (2, ?)', ['on a replica']), /read-only|--read-only/i);
-    assert.deepEqual(await rows(n2), [1]);
+    assert.deepEqual(await c.ids(n2), [1]);
   });
 
   test('monitor: 8 on the primary, 0 with grade OK on replicas; attributes only written when they change', async () => {
@@ -153,11 +147,11 @@ describe('ocf:vigil:mysql with three MariaDB servers', { timeout: 600_000 }, () 
     const session = await mysql.createConnection({ socketPath: n1.socket, user: APP_USER, password: APP_PASSWORD });
     await session.query('BEGIN');
     await session.query('INSERT INTO vigiltest.t VALUES (300, "open transaction")');
-    await ok(n1, 'demote');
+    await c.agentOk(n1, 'demote');
     assert.equal(await readOnly(n1), 1);
     await assert.rejects(session.query('COMMIT'), /closed|lost|killed|interrupted|gone/i);
     session.destroy();
-    assert.ok(!(await rows(n1)).includes(300), 'the open transaction did not commit');
+    assert.ok(!(await c.ids(n1)).includes(300), 'the open transaction did not commit');
     assert.equal((await c.agent(n1, 'monitor')).code, 0, 'probe after demote: replica');
     c.setPromoted(undefined);
   });
@@ -174,9 +168,9 @@ describe('ocf:vigil:mysql with three MariaDB servers', { timeout: 600_000 }, () 
   });
 
   test('probes after restart report the role; start of a replica follows the promoted instance', async () => {
-    await ok(n3, 'stop');
+    await c.agentOk(n3, 'stop');
     assert.equal((await c.agent(n3, 'monitor')).code, 7);
-    await ok(n3, 'start');
+    await c.agentOk(n3, 'start');
     assert.equal((await c.agent(n3, 'monitor')).code, 0);
     const s = (await c.root(n3, 'SHOW SLAVE STATUS'))[0]!;
     assert.equal(Number(s.Master_Port), n2.port, 'started replica found the primary through crm_resource --locate');
@@ -186,16 +180,16 @@ describe('ocf:vigil:mysql with three MariaDB servers', { timeout: 600_000 }, () 
   });
 
   test('double start and double stop succeed', async () => {
-    await ok(n3, 'start');
+    await c.agentOk(n3, 'start');
     const pid = c.pid(n3);
-    await ok(n3, 'start');
+    await c.agentOk(n3, 'start');
     assert.equal(c.pid(n3), pid, 'a second start does not start a second server');
-    await ok(n3, 'stop');
-    await ok(n3, 'stop');
+    await c.agentOk(n3, 'stop');
+    await c.agentOk(n3, 'stop');
     assert.equal(c.pid(n3), undefined);
     assert.equal(c.attr(n3, 'db-grade'), undefined, 'a stopped instance drops its grade');
     assert.equal(c.score(n3), undefined, 'and its promotion score');
-    await ok(n3, 'start');
+    await c.agentOk(n3, 'start');
   });
 
   test('kill -9 of the primary server: recurring monitor 9, probe 7', async () => {
@@ -210,13 +204,13 @@ describe('ocf:vigil:mysql with three MariaDB servers', { timeout: 600_000 }, () 
     assert.equal((await c.agent(n2, 'monitor')).code, 7);
     // The operation's role, when Pacemaker passes it, wins over what the agent remembers.
     assert.equal((await c.agent(n2, 'monitor', { ...RECURRING, OCF_RESKEY_CRM_meta_role: 'Unpromoted' })).code, 7);
-    await ok(n2, 'demote');
-    await ok(n2, 'stop');
+    await c.agentOk(n2, 'demote');
+    await c.agentOk(n2, 'stop');
     c.setPromoted(undefined);
   });
 
   test('a frozen (SIGSTOP) server: monitor and demote fail within their deadline, stop kills it in time', async () => {
-    await ok(n2, 'start');
+    await c.agentOk(n2, 'start');
     const pid = c.pid(n2)!;
     signal(pid, 'SIGSTOP');
     try {
@@ -256,7 +250,7 @@ describe('ocf:vigil:mysql with three MariaDB servers', { timeout: 600_000 }, () 
     writeFileSync(n2.pidFile, `${other}\n`);
     try {
       assert.equal((await c.agent(n2, 'monitor')).code, 7, 'probe of n2');
-      const s = await ok(n2, 'stop', { OCF_RESKEY_CRM_meta_timeout: '5000' });
+      const s = await c.agentOk(n2, 'stop', { OCF_RESKEY_CRM_meta_timeout: '5000' });
       assert.doesNotMatch(s.stderr, /stopping server pid/);
       assert.ok(isAlive(other), 'n1\'s server survived n2\'s stop');
       assert.equal(Number((await c.root(n1, 'SELECT 1 AS x'))[0]!.x), 1, 'and still answers');

@@ -8,6 +8,7 @@
 // Every server is tracked by pid; cleanup() kills them all (SIGCONT + SIGKILL) even when a test
 // failed, and removes the temporary tree. Only processes whose command line names a datadir in
 // that tree are signalled: a pid read from a stale pid file may belong to anybody by then.
+import assert from 'node:assert/strict';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -224,6 +225,27 @@ export class MariaCluster {
     this.track(nd);
     const m = /ocf-exit-reason:(.*)/.exec(r.stderr);
     return { ...r, reason: m?.[1] };
+  }
+
+  /** agent(), which must succeed: the failure message carries the exit reason and stderr. */
+  async agentOk(node: Node, action: string, extra: Record<string, string | undefined> = {}): Promise<AgentRun> {
+    const r = await this.agent(node, action, extra);
+    assert.equal(r.code, 0, `${action} on ${node.name} failed (${r.code}): ${r.reason ?? ''}\n${r.stderr}`);
+    return r;
+  }
+
+  /** Notify every active instance of one transition in parallel, as Pacemaker does; each must succeed. */
+  async notifyAll(type: 'pre' | 'post', op: 'start' | 'stop' | 'promote' | 'demote', plan: TransitionPlan, extra: Record<string, string> = {}): Promise<AgentRun[]> {
+    const env = this.transitionEnv(type, op, plan);
+    const targets = plan.active ?? this.nodes.filter((n) => this.pid(n) !== undefined);
+    const runs = await Promise.all(targets.map((n) => this.agent(n, 'notify', { ...env, ...extra })));
+    runs.forEach((r, i) => assert.equal(r.code, 0, `${type}-${op} notify on ${targets[i]!.name}: ${r.reason}\n${r.stderr}`));
+    return runs;
+  }
+
+  /** The ids in the test table, in order. */
+  async ids(node: Node): Promise<number[]> {
+    return (await this.root(node, 'SELECT id FROM vigiltest.t ORDER BY id')).map((r) => Number(r.id));
   }
 
   /** Notification environment for a post-<op> of `op` on `target`. */
