@@ -124,6 +124,21 @@ export const params = defineParams({
     shortdesc: 'Time (ms) for another node\'s server to answer',
     longdesc: 'Before becoming writable, promote asks every other node\'s server whether it still accepts writes; a node where nothing answers the connection within this time (refused, unreachable, powered off) is taken as stopped (the cluster only promotes after stopping or fencing what it lost). A server that accepts the connection but then does not answer (frozen, overloaded) refuses the promotion: it may take writes again the moment it resumes. A powered-off machine often answers nothing at all; a node that has left the cluster membership (and so was fenced before any promotion) gets at most 200 ms, so a power loss does not cost this whole time; a live server on a LAN answers in milliseconds. Also the time for each look at the target\'s position during a planned switchover and at the primary\'s when a former primary rejoins.',
   },
+  allow_async_failover: {
+    type: 'boolean', default: false,
+    shortdesc: 'Promote after losing a primary that ran asynchronously',
+    longdesc: 'With semisync=true, a primary whose replicas stopped acknowledging carries on asynchronously after semisync_timeout, and says so in the cluster record. When such a primary is lost, the commits it acknowledged meanwhile may exist on no other server: by default no replica is promoted (the resource waits, no writes anywhere) until the lost primary comes back or the operator accepts the loss (docs/mysql.md, "Accepting a loss"). true promotes the most advanced replica anyway, choosing availability over those commits. With semisync=false every primary is asynchronous by choice and this check does not apply.',
+  },
+  manual_promotion: {
+    type: 'boolean', default: false,
+    shortdesc: 'Allow a promotion without an election',
+    longdesc: 'A promotion in a clone of more than one instance needs the election that the pre-promote notification starts (notify=true). Without its record (the notification timed out, or the promotion was forced by hand with crm_resource --force-promote) the promotion fails, because a lagging replica could win. true lets such a promotion proceed without comparing positions: only for an operator promoting a node they have checked themselves.',
+  },
+  allow_without_fencing: {
+    type: 'boolean', default: false,
+    shortdesc: 'Promote while the cluster has fencing disabled',
+    longdesc: 'A peer that does not answer is only safe to treat as stopped when the cluster fences what it loses. With stonith-enabled=false a silent peer may still be running and taking writes, so promotion is refused. true accepts that risk (test clusters only).',
+  },
   // --- health ---
   lag_info: {
     type: 'integer', default: 5, min: 0,
