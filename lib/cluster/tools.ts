@@ -80,6 +80,23 @@ export function parseLocate(out: string): { promoted: string[]; running: string[
   return { promoted, running };
 }
 
+const XML_ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
+const xmlText = (s: string) => s.replace(/&(#x[0-9a-f]+|#\d+|[a-z]+);/gi, (m, e: string) => {
+  if (e[0] === '#') return String.fromCodePoint(e[1] === 'x' || e[1] === 'X' ? parseInt(e.slice(2), 16) : Number(e.slice(1)));
+  return XML_ENTITIES[e] ?? m;
+});
+
+/** The name/value of every <nvpair> in a CIB fragment (later ones win), values unescaped. */
+export function parseNvpairs(xml: string): Map<string, string> {
+  const m = new Map<string, string>();
+  for (const [, attrs] of xml.matchAll(/<nvpair\b([^>]*?)\/?>/g)) {
+    const a = new Map([...attrs!.matchAll(/([\w-]+)="([^"]*)"/g)].map(([, k, v]) => [k!, xmlText(v!)]));
+    const name = a.get('name');
+    if (name !== undefined) m.set(name, a.get('value') ?? '');
+  }
+  return m;
+}
+
 /** Set by Pacemaker for every agent action; Pacemaker's tools read it as "this node". */
 export const ON_NODE_ENV = 'OCF_RESKEY_CRM_meta_on_node';
 
@@ -97,6 +114,20 @@ export class ClusterTools {
   }
 
   private nodeArgs(): string[] { return this.o.node ? ['-N', this.o.node] : []; }
+
+  /**
+   * Every cluster property (crm_config, all property sets) as name -> value, in one CIB query: the
+   * mysql agent keeps its record of the last promotion there, where it outlives every node.
+   */
+  async clusterProperties(): Promise<ToolResult<Map<string, string>>> {
+    const r = await this.tool('cibadmin', ['--query', '--scope', 'crm_config']);
+    return r.ok ? { ok: true, value: parseNvpairs(r.value!) } : { ok: false, reason: r.reason };
+  }
+
+  /** Set a cluster property in the property set `set` (created if missing). */
+  setClusterProperty(set: string, name: string, value: string): Promise<ToolResult<string>> {
+    return this.tool('crm_attribute', ['--type', 'crm_config', '--set-name', set, '--name', name, '--update', value]);
+  }
 
   setPromotionScore(score: string): Promise<ToolResult<string>> {
     return this.tool('crm_attribute', ['--promotion', '-v', score, ...this.nodeArgs()]);
