@@ -7,7 +7,11 @@
 import { OCF, OcfError, type OcfCode } from '../../../lib/ocf/codes.ts';
 import { PRIMARY_SCORE, scoreValue } from '../../../lib/mysql/health.ts';
 import { findServer } from '../../../lib/mysql/server.ts';
-import { loadState, openLocal, publish, saveState, type Ctx, type LocalSession } from '../context.ts';
+import type { Protection } from '../../../lib/mysql/lineage.ts';
+import { parseSemisyncStatus } from '../../../lib/mysql/semisync.ts';
+import { statusMap } from '../../../lib/mysql/status.ts';
+import { loadState, localNode, openLocal, publish, saveState, type AgentState, type Ctx, type LocalSession } from '../context.ts';
+import { updateProtection } from '../lineage.ts';
 import { assess, followIfAdrift, readState, readStatus } from '../replication.ts';
 
 /**
@@ -25,6 +29,19 @@ function believedPromoted(ctx: Ctx, promotedMarker: boolean | undefined): boolea
 async function readTestTable(ctx: Ctx, s: LocalSession): Promise<void> {
   const [schema, table] = ctx.params.test_table.split('.');
   await s.db.query({ sql: 'SELECT 1 FROM ??.?? LIMIT 1', values: [schema, table] });
+}
+
+/**
+ * A semi-sync primary whose replicas stop acknowledging carries on asynchronously after
+ * semisync_timeout: its acknowledged commits may then exist nowhere else. Say so in the record of
+ * the last promotion (only when it changes: one status query per monitor, a CIB write per change),
+ * so a failover after losing this primary refuses instead of promoting a replica without them.
+ */
+async function watchProtection(ctx: Ctx, s: LocalSession, st: AgentState): Promise<void> {
+  if (!ctx.params.semisync) return;
+  const now: Protection = parseSemisyncStatus(statusMap(await s.db.query(s.sql.semisyncStatus))).primaryActive ? 'sync' : 'async';
+  if (st.protection === now) return;
+  if (await updateProtection(ctx, await localNode(ctx), now)) saveState(ctx, { ...loadState(ctx), protection: now });
 }
 
 export async function monitor(ctx: Ctx): Promise<OcfCode> {
@@ -60,7 +77,7 @@ export async function monitor(ctx: Ctx): Promise<OcfCode> {
       // What a probe reports is what Pacemaker will believe: keep the marker in step.
       if (ctx.isProbe && !st.promoted) saveState(ctx, { ...st, promoted: true });
       if (!promoted && !ctx.isProbe) ctx.log.error('the server is writable but this instance is not promoted');
-      if (promoted) await publish(ctx, { score: scoreValue(PRIMARY_SCORE), grade: 'OK', lag: '0' });
+      if (promoted) await Promise.all([publish(ctx, { score: scoreValue(PRIMARY_SCORE), grade: 'OK', lag: '0' }), watchProtection(ctx, s, st)]);
       return OCF.RUNNING_PROMOTED;
     }
     if (promoted) throw brokenPrimary('the server is read-only');

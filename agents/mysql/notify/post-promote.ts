@@ -3,6 +3,7 @@
 // auto-positioning (MariaDB current_pos, MySQL SOURCE_AUTO_POSITION), unless it holds transactions
 // the new primary lacks: then it is left as it is, graded FAIL, and the reason logged.
 import { OCF, type OcfCode } from '../../../lib/ocf/codes.ts';
+import { electorate } from '../../../lib/mysql/election.ts';
 import { findServer } from '../../../lib/mysql/server.ts';
 import { localNode, loadState, saveState, withLocal, type Ctx } from '../context.ts';
 import { withdrawPosition } from '../election.ts';
@@ -18,7 +19,9 @@ export async function postPromote(ctx: Ctx): Promise<OcfCode> {
     if (!primary || primary === self) return;
     if (!findServer(ctx.params.pid, ctx.params.binary || 'mariadbd', ctx.params.datadir)) return;
     try {
-      await withLocal(ctx, async (s) => recordJoin(ctx, s, await replicateFrom(ctx, s, primary)));
+      // The record of this promotion already counts every instance of its electorate as a replica.
+      const registered = !!self && electorate(n).includes(self);
+      await withLocal(ctx, async (s) => recordJoin(ctx, s, await replicateFrom(ctx, s, primary, { registered })));
     } catch (e) {
       // A notification's result changes nothing in Pacemaker: say why, and leave the retry to the
       // next monitor (a replica not following the primary looks it up and follows it).
