@@ -102,6 +102,27 @@ export function gradeReplica(o: ReplicaObservation, t: LagThresholds): Assessmen
   return { grade, lag, reasons };
 }
 
+/**
+ * What a comparison with the primary found (lib/mysql/consistency.ts), on top of the replication
+ * grade. Errant transactions: FAIL, never promotable (promoting would publish writes nobody made
+ * through the primary, and lose nothing only by luck). Transactions the replica streamed past
+ * without applying: CRITICAL, not FAIL, because a node restored from a backup that holds them looks
+ * the same from its GTID variables; the reason says how to tell and what to do.
+ */
+export function gradeConsistency(a: Assessment, c: { errant?: string; missing?: string }): Assessment {
+  const reasons = [...a.reasons];
+  let grade = a.grade;
+  if (c.missing) {
+    grade = worse(grade, 'CRITICAL');
+    reasons.unshift(`missing transactions ${c.missing} that the primary holds: this replica went past them without applying them (a replica skips events carrying its own server_id: rebuilt with its old server_id?)`);
+  }
+  if (c.errant) {
+    grade = 'FAIL';
+    reasons.unshift(`errant transactions ${c.errant}: the primary lacks them`);
+  }
+  return grade === a.grade && reasons.length === a.reasons.length ? a : { grade, lag: a.lag, reasons };
+}
+
 /** Pacemaker's infinity; a score at or above it (1,000,000) counts as INFINITY. */
 export const INFINITY = 1_000_000;
 
