@@ -16,6 +16,7 @@ import { guardWritablePeers } from '../guard.ts';
 import { readHoldings } from '../holdings.ts';
 import { acceptLossCommand, readLineage, writeLineage, type Lineage } from '../lineage.ts';
 import { applySemisync, catchUp, readState, readStatus } from '../replication.ts';
+import { requireFencing } from '../prerequisites.ts';
 
 /** Settle both, then throw the first failure (so no rejection is left unhandled). */
 async function both(a: Promise<unknown>, b: Promise<unknown>): Promise<void> {
@@ -27,6 +28,7 @@ async function both(a: Promise<unknown>, b: Promise<unknown>): Promise<void> {
 export async function promote(ctx: Ctx): Promise<OcfCode> {
   const p = ctx.params;
   if (!findServer(p.pid, p.binary || 'mariadbd', p.datadir)) throw new OcfError(OCF.ERR_GENERIC, 'cannot promote: the server is not running');
+  await requireFencing(ctx);
   const self = await localNode(ctx);
   const st = loadState(ctx);
   const rec = st.election && Date.now() - st.election.at < RECORD_TTL_MS ? st.election : undefined;

@@ -1,6 +1,6 @@
 // start: bring the server up read-only with replication stopped, wait until it answers, then
 // replicate from the cluster's primary if there is one. Never promotes. Idempotent.
-import { chownSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { OCF, OcfError, type OcfCode } from '../../../lib/ocf/codes.ts';
 import { run } from '../../../lib/exec.ts';
@@ -8,7 +8,8 @@ import { sleep } from '../../../lib/deadline.ts';
 import { isAlive, spawnDetached } from '../../../lib/daemon.ts';
 import { SqlError } from '../../../lib/mysql/client.ts';
 import { flavourFromBinaryVersion, type FlavourName } from '../../../lib/mysql/flavour.ts';
-import { findServer, serverArgs } from '../../../lib/mysql/server.ts';
+import { findServer, serverArgs, stopProcess } from '../../../lib/mysql/server.ts';
+import { liveSettingProblems, settingsError } from '../prerequisites.ts';
 import {
   attributeCache, clearState, localNode, openLocal, publish, resolveBinary, saveState, serverConfig, withLocal, type Ctx,
 } from '../context.ts';
@@ -49,6 +50,7 @@ export async function start(ctx: Ctx): Promise<OcfCode> {
   if (!binary) throw new OcfError(OCF.ERR_INSTALLED, 'no database server binary found (set binary=)');
   const p = ctx.params;
   let proc = findServer(p.pid, binary, p.datadir);
+  const wasRunning = proc !== undefined;
   if (proc?.frozen) throw new OcfError(OCF.ERR_GENERIC, `server pid ${proc.pid} is frozen (stopped by a signal); not starting a second one`);
   if (!proc) {
     const flavour = await binaryFlavour(ctx, binary);
@@ -93,6 +95,19 @@ export async function start(ctx: Ctx): Promise<OcfCode> {
     }
     proc = { pid, frozen: false };
     ctx.log.info(`server pid ${pid} accepts connections after ${ctx.deadline.elapsed()} ms`);
+  }
+
+  // On the live server (what it really runs with, whatever the option files say), before it
+  // replicates or tells the cluster anything.
+  const wrong = await withLocal(ctx, liveSettingProblems);
+  if (wrong.length) {
+    if (wasRunning) {
+      ctx.log.warn(`server pid ${proc.pid} was running before this start: left to the stop that follows`);
+    } else {
+      ctx.log.info(`stopping server pid ${proc.pid}: it runs without settings the agent relies on`);
+      if (await stopProcess(proc.pid, ctx.deadline, ctx.log) === 'killed') rmSync(p.pid, { force: true });
+    }
+    throw settingsError(ctx, wrong);
   }
 
   // A new life: forget what the previous one told the cluster.

@@ -2,7 +2,8 @@
 // file; clone meta where Pacemaker gives it; at OCF_CHECK_LEVEL 10, a login of the replication
 // account on the running server; at OCF_CHECK_LEVEL 20, the errant-transaction report (report.ts):
 // rc 1 with the list when any server holds transactions the primary lacks.
-//   6 ERR_CONFIGURED: wrong everywhere (parameter values, clone meta);
+//   6 ERR_CONFIGURED: wrong everywhere (parameter values, clone meta), or server settings the
+//                     election relies on (prerequisites.ts; a server_id shared with a peer at depth 10);
 //   5 ERR_INSTALLED:  no server binary on this node;
 //   2 ERR_ARGS:       wrong on this node (datadir, user, password file, login).
 import { existsSync, statSync } from 'node:fs';
@@ -12,6 +13,7 @@ import { run } from '../../../lib/exec.ts';
 import { findServer } from '../../../lib/mysql/server.ts';
 import { replicationPassword, resolveBinary, withLocal, type Ctx } from '../context.ts';
 import { errantReport } from '../report.ts';
+import { validatePrerequisites } from '../prerequisites.ts';
 
 const isTrue = (v: string | undefined) => v !== undefined && ['true', '1', 'yes', 'on'].includes(v.toLowerCase());
 
@@ -61,6 +63,8 @@ export async function validate(ctx: Ctx): Promise<OcfCode> {
       throw new OcfError(OCF.ERR_ARGS, `${p.replication_user} cannot log in to the local server: ${(e as Error).message}`);
     }
   }
+  // validate-all only: a start checks the live settings itself, once its server answers.
+  if (ctx.action === 'validate-all') await validatePrerequisites(ctx, binary, findServer(p.pid, binary, p.datadir) !== undefined);
   if (ctx.checkLevel >= 20) await errantReport(ctx);
   return OCF.SUCCESS;
 }
