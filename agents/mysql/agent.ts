@@ -35,7 +35,7 @@ Configure as a promotable clone with notify=true and promoted-max=1.`,
   validate,
   examples: [
     'pcs resource create db ocf:vigil:mysql replication_user=repl replication_password_file=/etc/vigil/repl.pw config=/etc/mysql/my.cnf promotable promoted-max=1 notify=true',
-    'pcs constraint colocation add db-ro-vip with Unpromoted db-clone 100   # a read-only VIP on a replica...',
+    'pcs constraint colocation add db-ro-vip with Unpromoted db-clone 200   # a read-only VIP (resource-stickiness=100) on a replica...',
     'pcs constraint location db-ro-vip rule score=-INFINITY not_defined db-grade or db-grade ne OK   # ...graded OK',
   ],
 });

@@ -9,7 +9,7 @@ import { connectMysql2, type Connector, type SqlClient } from '../../lib/mysql/c
 import { detectFlavour, sqlFor, type ServerVersion } from '../../lib/mysql/flavour.ts';
 import type { FlavourSql } from '../../lib/mysql/sql/types.ts';
 import { splitParameters, type ServerConfig } from '../../lib/mysql/server.ts';
-import { readPasswordFile } from '../../lib/mysql/secrets.ts';
+import { readPasswordFileChecked } from '../../lib/mysql/secrets.ts';
 import { ClusterTools, primitiveName } from '../../lib/cluster/tools.ts';
 import { AttributeCache } from '../../lib/cluster/cache.ts';
 import type { MysqlParams } from './params.ts';
@@ -44,16 +44,32 @@ export function serverConfig(ctx: Ctx, binary: string, flavour: ServerVersion['f
   };
 }
 
+/**
+ * The actions that refuse a password file others may read (or not owned by root). Every other
+ * action of a running server warns and carries on: a monitor that failed with rc 2 (a hard error)
+ * because a configuration tool ran chmod 640 would stop and ban a healthy primary, and the
+ * server's state does not depend on the file's mode. The file is refused again at the next start.
+ */
+const STRICT_PASSWORD_FILE_ACTIONS: ReadonlySet<string> = new Set(['start', 'validate-all']);
+const exposureWarned = new WeakSet<Ctx>();
+
 /** The replication password, from the CIB or from the root-only file. */
 export function replicationPassword(ctx: Ctx): string {
   const p = ctx.params;
   if (p.replication_password_file) {
-    let pw: string;
-    try { pw = readPasswordFile(p.replication_password_file); } catch (e) {
+    let r: { password: string; exposure?: string };
+    try { r = readPasswordFileChecked(p.replication_password_file); } catch (e) {
       throw new OcfError(OCF.ERR_ARGS, (e as Error).message);
     }
-    ctx.log.hide(pw);
-    return pw;
+    ctx.log.hide(r.password);
+    if (r.exposure) {
+      if (STRICT_PASSWORD_FILE_ACTIONS.has(ctx.action)) throw new OcfError(OCF.ERR_ARGS, r.exposure);
+      if (!exposureWarned.has(ctx)) {
+        exposureWarned.add(ctx);
+        ctx.log.warn(`${r.exposure}: ${ctx.action} carries on with it, start and validate-all refuse it`);
+      }
+    }
+    return r.password;
   }
   return p.replication_password;
 }

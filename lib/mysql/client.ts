@@ -59,6 +59,16 @@ function toSqlError(e: unknown, kind: SqlError['kind'], secrets: readonly (strin
   return new SqlError(msg, err.errno, err.code, timeout ? 'timeout' : kind, connected);
 }
 
+/**
+ * The statement's leading keywords ("SHOW SLAVE STATUS", "STOP SLAVE", "CHANGE MASTER TO"), to
+ * say which one failed. Only upper-case words from the start are taken: values, names and
+ * passwords come after them (or travel as placeholders), so they never reach a message. Pure.
+ */
+export function statementLabel(sql: string): string {
+  const m = /^\s*((?:[A-Z_]+\s+){0,2}[A-Z_]+)(?![A-Za-z0-9_@])/.exec(sql);
+  return m ? m[1]!.replace(/\s+/g, ' ') : 'query';
+}
+
 /** Race a promise against a timer and the signal; on loss run `onLose` (destroy the socket). */
 function bounded<T>(p: Promise<T>, ms: number, signal: AbortSignal | undefined, what: string, onLose: () => void): Promise<T> {
   return new Promise<T>((resolve, reject) => {
@@ -125,20 +135,33 @@ export const connectMysql2: Connector = async (opts) => {
     throw new SqlError(`${err.message} (${how})`, err.errno, err.code, err.kind, err.connected);
   }
   const c = conn!;
+  // Set once a statement ran out of time. The server may still be working on it, or be stuck in
+  // it: the session is destroyed, and the statements that follow fail at once instead of queuing
+  // behind it (mysql2 runs one statement at a time) and each waiting its own timeout.
+  let abandoned: string | undefined;
   const query = async (stmt: string | Statement, timeoutMs = opts.queryTimeoutMs): Promise<Row[]> => {
     const s = typeof stmt === 'string' ? { sql: stmt } : stmt;
+    const what = statementLabel(s.sql);
+    if (abandoned) throw new SqlError(`${what} not sent: ${abandoned}`, undefined, 'ETIMEDOUT', 'timeout', true);
     try {
       const [rows] = await bounded(c.query({ sql: s.sql, values: s.values, timeout: Math.max(1, timeoutMs) }),
-        timeoutMs + 50, opts.signal, 'query', () => c.destroy());
+        timeoutMs + 50, opts.signal, what, () => c.destroy());
       return Array.isArray(rows) ? (rows as Row[]) : [];
     } catch (e) {
-      throw toSqlError(e, 'query', secrets, true);
+      const err = toSqlError(e, 'query', secrets, true);
+      if (err.kind !== 'timeout') throw err;
+      c.destroy();
+      // mysql2's own timer says only "Query inactivity timeout".
+      const msg = err.code === 'PROTOCOL_SEQUENCE_TIMEOUT' ? `${what} timed out after ${timeoutMs} ms` : err.message;
+      abandoned = `the session was closed when ${msg}`;
+      throw new SqlError(msg, err.errno, err.code, 'timeout', true);
     }
   };
   return {
     query,
     exec: async (stmt, timeoutMs) => { await query(stmt, timeoutMs); },
     close: async () => {
+      if (abandoned) return;
       try { await bounded(c.end(), 500, undefined, 'closing', () => c.destroy()); } catch { c.destroy(); }
     },
   };

@@ -3,7 +3,9 @@
 // deciding where the VIPs go from the node attributes the agent publishes (<rsc>-grade, and the
 // promotion score). Agents are swapped for stand-ins the scheduler does not run (ocf:pacemaker:
 // Stateful, ocf:heartbeat:IPaddr2); placement depends only on the constraints and attributes. The
-// lab runs the same configuration with the real agents.
+// cluster has a stickiness default (`pcs resource defaults`) of 100, as many do: a recipe whose
+// colocation score only equals the stickiness left the read-only VIP on a replica that had just
+// been promoted (issue 12 item 8). The lab runs the same recipe with the real agents (checked below).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -12,6 +14,7 @@ import { join } from 'node:path';
 import { run } from '../../lib/exec.ts';
 import { ROOT } from './support/mariadb.ts';
 import { GRADES } from '../../lib/mysql/health.ts';
+import { READ_VIP_ID, vipCommands, VIGIL_DB } from '../lab/lib/mariadb.ts';
 
 const DOC = join(ROOT, 'docs/mysql.md');
 
@@ -50,6 +53,7 @@ describe('read-only VIP on healthy replicas (docs/mysql.md), placed by Pacemaker
     for (const n of [1, 2, 3]) await tool(base, 'cibadmin', ['-C', '-o', 'nodes', '-X', `<node id="${n}" uname="n${n}"/>`]);
     await tool(base, 'cibadmin', ['-M', '-X', '<cib have-quorum="1"/>']);
     await tool(base, 'pcs', ['-f', base, 'property', 'set', 'stonith-enabled=false']);
+    await tool(base, 'pcs', ['-f', base, 'resource', 'defaults', 'update', 'resource-stickiness=100']);
     // The guide's commands, as written, with stand-in agents.
     for (const line of [...docBlock('clone'), ...docBlock('read-only-vip')]) {
       const a = argv(line.replace('ocf:vigil:mysql', 'ocf:pacemaker:Stateful').replace(/ocf:vigil:vip/g, 'ocf:heartbeat:IPaddr2'));
@@ -63,13 +67,18 @@ describe('read-only VIP on healthy replicas (docs/mysql.md), placed by Pacemaker
   after(() => { if (dir && existsSync(dir)) rmSync(dir, { recursive: true, force: true }); });
 
   /** Set attributes as the agent publishes them, let the scheduler run until nothing changes, report where things are. */
-  async function settle(cib: string, attrs: Record<string, Record<string, string | null>>): Promise<{ rovip?: string; vip?: string; promoted?: string }> {
+  async function settle(cib: string, attrs: Record<string, Record<string, string | null>>, lost: string[] = []): Promise<{ rovip?: string; vip?: string; promoted?: string }> {
     for (const [node, kv] of Object.entries(attrs)) {
       for (const [name, value] of Object.entries(kv)) {
         await tool(cib, 'crm_attribute', ['-N', node, '-n', name, '-l', 'reboot', ...(value === null ? ['-D'] : ['-v', value])]);
       }
     }
     const next = join(dir, 'next.xml');
+    // A lost node (fenced, or off): out of the membership, its instances stopped.
+    if (lost.length) {
+      await tool(cib, 'crm_simulate', ['-x', cib, ...lost.flatMap((n) => ['-d', n]), '-O', next]);
+      copyFileSync(next, cib);
+    }
     for (let i = 0; i < 6; i++) {
       const out = await tool(cib, 'crm_simulate', ['-x', cib, '-S', '-O', next]);
       copyFileSync(next, cib);
@@ -103,6 +112,36 @@ describe('read-only VIP on healthy replicas (docs/mysql.md), placed by Pacemaker
     assert.equal((await settle(f, { [first]: { 'db-grade': 'OK' } })).rovip, first, 'back on a healthy replica');
     // A stopped instance deletes its grade: no attribute, no read-only VIP there.
     assert.equal((await settle(f, { [first]: { 'db-grade': null }, [other]: { 'db-grade': 'OK' } })).rovip, other);
+  });
+
+  test('the replica holding the read-only VIP is promoted (its primary lost): the VIP moves to the healthy replica', async () => {
+    // Whatever stickiness the cluster defaults to: the recipe sets the VIP's own.
+    for (const stickiness of ['100', '1000', 'INFINITY', null]) {
+      const f = fresh(`promoted-${stickiness}`);
+      if (stickiness === null) await tool(f, 'pcs', ['-f', f, 'resource', 'defaults', 'update', 'resource-stickiness=']);
+      else await tool(f, 'pcs', ['-f', f, 'resource', 'defaults', 'update', `resource-stickiness=${stickiness}`]);
+      // n3 degraded a moment, so the read-only VIP is on n2; n3 healthy again, the VIP stays.
+      assert.deepEqual(await settle(f, { n1: primary, n2: replica('OK'), n3: replica('WARN', '900') }), { promoted: 'n1', vip: 'n1', rovip: 'n2' });
+      assert.equal((await settle(f, { n3: replica('OK') })).rovip, 'n2', 'no move between two healthy replicas');
+      // n1 is lost; n2 won the election (its score 1001, as the agent sets the winner's), is
+      // promoted and publishes the primary's grade OK. n3 stays a healthy replica.
+      const p = await settle(f, { n1: { 'master-db': null, 'db-grade': null }, n2: primary }, ['n1']);
+      assert.deepEqual(p, { promoted: 'n2', vip: 'n2', rovip: 'n3' }, `resource-stickiness default ${stickiness}`);
+    }
+  });
+
+  test('the lab runs the documented recipe (test/lab/lib/mariadb.ts)', () => {
+    const lab = vipCommands(VIGIL_DB).filter((c) => c.includes(READ_VIP_ID));
+    const doc = docBlock('read-only-vip').map((l) => argv(l).slice(1));
+    for (const d of doc.filter((c) => c[0] === 'constraint')) {
+      assert.ok(lab.some((c) => c.join(' ') === d.join(' ')), `the lab lacks: pcs ${d.join(' ')}`);
+    }
+    assert.equal(lab.filter((c) => c[0] === 'constraint').length, doc.filter((c) => c[0] === 'constraint').length, 'the lab has constraints the guide does not');
+    // The create line: the lab's own address, NIC and monitor, the guide's meta attributes.
+    const meta = (c: string[]) => (c.includes('meta') ? c.slice(c.indexOf('meta') + 1).filter((a) => !a.startsWith('--')) : []);
+    const docCreate = doc.find((c) => c[0] === 'resource' && c[1] === 'create')!;
+    const labCreate = lab.find((c) => c[0] === 'resource' && c[1] === 'create')!;
+    assert.deepEqual(meta(labCreate), meta(docCreate));
   });
 
   test('every grade but OK keeps the read-only VIP away (the rule, exhaustively over the agent\'s grades)', async () => {

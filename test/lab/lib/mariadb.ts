@@ -190,7 +190,9 @@ export function vipCommands(stack: DbStack): string[][] {
   if (stack.name === 'vigil') {
     cmds.push(
       vip(READ_VIP_ID, READ_VIP),
-      ['constraint', 'colocation', 'add', READ_VIP_ID, 'with', 'Unpromoted', CLONE, '100'],
+      // docs/mysql.md section 8, as written (test/integration/mysql-readonly-vip.test.ts checks):
+      // the score beats the VIP's stickiness, or a replica just promoted keeps the read-only VIP.
+      ['constraint', 'colocation', 'add', READ_VIP_ID, 'with', 'Unpromoted', CLONE, '200'],
       ['constraint', 'location', READ_VIP_ID, 'rule', 'score=-INFINITY', 'not_defined', `${DB}-grade`, 'or', `${DB}-grade`, 'ne', 'OK'],
     );
   }
