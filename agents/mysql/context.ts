@@ -74,6 +74,18 @@ export function replicationPassword(ctx: Ctx): string {
   return p.replication_password;
 }
 
+/**
+ * What one statement on the local server may take unless its caller passes its own bound (ms). A
+ * healthy server answers a status query in milliseconds; the slowest statement the agent sends,
+ * STOP SLAVE IO_THREAD for a source that is gone, took 1-2 s in the lab. A server that has not
+ * answered in 5 s is stuck (a STOP SLAVE waiting for an applier blocked on a lock holds every SHOW
+ * SLAVE STATUS behind it), and waiting longer only holds up the transition: Pacemaker waits for
+ * every notification, and one replica could keep a promotion waiting for the whole notify budget
+ * (up to 90 s). Statements that wait by design pass their own bound, within the deadline (the
+ * switch to read-only, which waits for the commits in flight).
+ */
+export const QUERY_TIMEOUT_MS = 5000;
+
 export interface LocalSession {
   db: SqlClient;
   sql: FlavourSql;
@@ -91,7 +103,7 @@ export async function openLocal(ctx: Ctx, connectMs = 5000): Promise<LocalSessio
     user: ctx.params.replication_user,
     password: replicationPassword(ctx),
     connectTimeoutMs: Math.max(50, ctx.deadline.cap(connectMs)),
-    queryTimeoutMs: Math.max(50, ctx.deadline.remaining()),
+    queryTimeoutMs: Math.max(50, ctx.deadline.cap(QUERY_TIMEOUT_MS)),
     signal: ctx.signal,
   });
   try {
