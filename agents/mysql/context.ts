@@ -14,6 +14,7 @@ import { ClusterTools, primitiveName } from '../../lib/cluster/tools.ts';
 import { AttributeCache } from '../../lib/cluster/cache.ts';
 import type { MysqlParams } from './params.ts';
 import { parseNodeMap, peerAddress, type PeerAddress } from './peers.ts';
+import { peerTls } from './tls.ts';
 
 export type Ctx = AgentContext<MysqlParams>;
 
@@ -135,6 +136,8 @@ export async function openRemote(ctx: Ctx, node: string, timeoutMs = ctx.params.
     connectTimeoutMs: Math.max(50, ctx.deadline.cap(timeoutMs)),
     queryTimeoutMs: Math.max(50, ctx.deadline.cap(timeoutMs)),
     signal: ctx.signal,
+    // Where the replicas use TLS, so does the agent: the same accounts and servers refuse both.
+    ssl: peerTls(ctx.params),
   });
   try {
     const [row] = await db.query('SELECT @@version AS version, @@version_comment AS comment');

@@ -6,6 +6,7 @@
 import { redact } from '../exec.ts';
 import type { Statement } from './sql/types.ts';
 import type { Row } from './status.ts';
+import { describeTlsFailure, mysql2Ssl, type TlsMaterial } from './tls.ts';
 
 export interface ConnectOptions {
   socketPath?: string;
@@ -19,6 +20,8 @@ export interface ConnectOptions {
   /** Milliseconds allowed for each query unless the call says otherwise. */
   queryTimeoutMs: number;
   signal?: AbortSignal;
+  /** TLS over TCP, verifying the server's certificate and that it names `host`; absent: no TLS. */
+  ssl?: TlsMaterial;
 }
 
 export interface SqlClient {
@@ -116,10 +119,15 @@ export const connectMysql2: Connector = async (opts) => {
     dateStrings: true,
     // Debian's root@localhost authenticates by the peer's uid on the socket; nothing to send.
     authPlugins: { unix_socket: () => () => Buffer.alloc(0) },
+    ssl: opts.ssl && mysql2Ssl(opts.ssl),
     stream: net && (() => {
       const sock = net.connect(opts.port ?? 3306, opts.host ?? 'localhost');
       sock.setNoDelay(true);
       sock.once('connect', () => { accepted = true; });
+      // mysql2 gives TLS no server name for an address (SNI takes names only), and Node then
+      // checks the certificate against "localhost": with the address here it checks the address
+      // that was dialled (a name is checked as the name, through mysql2's servername).
+      if (opts.ssl && net.isIP(opts.host ?? '')) (sock as unknown as { _host: string })._host = opts.host!;
       return sock;
     }),
   }).then((c) => { conn = c as unknown as Mysql2Connection; return conn; });
@@ -130,6 +138,8 @@ export const connectMysql2: Connector = async (opts) => {
     });
   } catch (e) {
     const err = toSqlError(e, 'connect', secrets, net ? accepted : undefined);
+    const tls = opts.ssl && describeTlsFailure(err.code, err.message);
+    if (tls) throw new SqlError(`connecting to ${target}: ${tls}`, err.errno, err.code, err.kind, err.connected);
     if (err.kind !== 'timeout' || err.connected === undefined) throw err;
     const how = err.connected ? 'the connection was accepted, then the server did not answer' : 'nothing answered the TCP connect';
     throw new SqlError(`${err.message} (${how})`, err.errno, err.code, err.kind, err.connected);

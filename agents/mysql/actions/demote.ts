@@ -65,7 +65,9 @@ export async function demote(ctx: Ctx): Promise<OcfCode> {
     return OCF.SUCCESS;
   }
   const r = await withLocal(ctx, async (s) => {
-    for (const q of s.sql.readOnly) await s.db.exec(q);
+    // The switch waits for the statements in flight to finish: bounded by the deadline, not by
+    // the per-statement cap (QUERY_TIMEOUT_MS), since giving up early leaves the server writable.
+    for (const q of s.sql.readOnly) await s.db.exec(q, ctx.deadline.remaining());
     const rows = await s.db.query(s.sql.clientSessions);
     let killed = 0;
     for (const row of rows) {

@@ -14,6 +14,7 @@ import { findServer } from '../../../lib/mysql/server.ts';
 import { replicationPassword, resolveBinary, withLocal, type Ctx } from '../context.ts';
 import { errantReport } from '../report.ts';
 import { validatePrerequisites } from '../prerequisites.ts';
+import { peerTls } from '../tls.ts';
 
 const isTrue = (v: string | undefined) => v !== undefined && ['true', '1', 'yes', 'on'].includes(v.toLowerCase());
 
@@ -56,6 +57,7 @@ export async function validate(ctx: Ctx): Promise<OcfCode> {
     if (r.code !== 0) throw new OcfError(OCF.ERR_ARGS, `system user ${p.user} does not exist on this node`);
   }
   replicationPassword(ctx); // checks the password file's owner and mode
+  peerTls(p); // and that the TLS files of sessions with peers can be read
   if (ctx.checkLevel >= 10 && findServer(p.pid, binary)) {
     try {
       await withLocal(ctx, async (s) => { await s.db.query('SELECT 1'); });

@@ -121,12 +121,13 @@ export async function mariadbTemplate(): Promise<string> {
 }
 
 /** An option file for one replicated server (the settings of the lab notes, small buffers). */
-export function mariadbConfig(o: { serverId: number; reportHost: string; bindAddress: string; logError: string }): string {
+export function mariadbConfig(o: { serverId: number; reportHost: string; bindAddress: string; logError: string; extra?: Record<string, string> }): string {
   return [
     '[mysqld]', `server_id=${o.serverId}`, `report_host=${o.reportHost}`, `bind_address=${o.bindAddress}`, 'skip_name_resolve=ON',
     'log_bin=mysql-bin', 'log_slave_updates=ON', 'binlog_format=ROW', 'relay_log=relay-bin', 'relay_log_recovery=ON',
     'gtid_strict_mode=ON', 'innodb_buffer_pool_size=16M', 'performance_schema=OFF', 'sync_binlog=1',
-    'innodb_flush_log_at_trx_commit=1', `log_error=${o.logError}`, '',
+    'innodb_flush_log_at_trx_commit=1', `log_error=${o.logError}`,
+    ...Object.entries(o.extra ?? {}).map(([k, v]) => `${k}=${v}`), '',
   ].join('\n');
 }
 
@@ -145,6 +146,8 @@ export interface ClusterOptions {
   basePort?: number;
   /** Extra OCF_RESKEY_* parameters for every agent run. */
   params?: Record<string, string>;
+  /** Extra [mysqld] options for every server (ssl_ca, require_secure_transport, ...), or per node. */
+  serverOptions?: Record<string, string> | ((node: string) => Record<string, string>);
 }
 
 export class MariaCluster {
@@ -177,7 +180,8 @@ export class MariaCluster {
       };
       mkdirSync(nd, { recursive: true });
       cpSync(tpl, node.datadir, { recursive: true });
-      writeFileSync(node.config, mariadbConfig({ serverId: i, reportHost: `n${i}`, bindAddress: '127.0.0.1', logError: join(nd, 'mysqld.err') }));
+      writeFileSync(node.config, mariadbConfig({ serverId: i, reportHost: `n${i}`, bindAddress: '127.0.0.1', logError: join(nd, 'mysqld.err'),
+        extra: typeof opts.serverOptions === 'function' ? opts.serverOptions(`n${i}`) : opts.serverOptions }));
       c.nodes.push(node);
     }
     await must('chown', ['-R', `${SERVER_USER}:${SERVER_USER}`, ...c.nodes.map((x) => x.datadir)]);
