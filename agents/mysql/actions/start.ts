@@ -121,7 +121,7 @@ export async function start(ctx: Ctx): Promise<OcfCode> {
       // Only possible for a server that was already running (ours start read-only): it was not
       // ours to promote, so it must not take writes as an unpromoted instance.
       ctx.log.warn('the running server was writable; making it read-only (an unpromoted instance never takes writes)');
-      for (const q of s.sql.readOnly) await s.db.exec(q);
+      for (const q of s.sql.readOnly) await s.db.exec(q, ctx.deadline.remaining()); // waits for statements in flight, see demote
     }
     await applySemisync(ctx, s, s.sql.semisyncReplica(p.semisync), p.semisync);
     const f = await followPrimary(ctx, s);
