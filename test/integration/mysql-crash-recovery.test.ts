@@ -23,7 +23,8 @@ describe('ocf:vigil:mysql: crash recovery of a semi-sync primary', { timeout: 30
 
   test('an unacknowledged commit of a killed semi-sync primary is rolled back at start; it rejoins as a replica', async () => {
     for (const n of c.nodes) await c.agentOk(n, 'start');
-    await c.agentOk(n1, 'promote', { OCF_RESKEY_CRM_meta_notify_promote_uname: 'n1', OCF_RESKEY_CRM_meta_notify_promote_resource: 'db:0' });
+    await c.notifyAll('pre', 'promote', { promote: [n1], promoted: [] });
+    await c.agentOk(n1, 'promote');
     c.setPromoted(n1);
     // n2 follows the primary the cluster reports (a recurring monitor of a replica with no source).
     await c.agentOk(n2, 'monitor', { OCF_RESKEY_CRM_meta_interval: '7000' });
@@ -45,7 +46,8 @@ describe('ocf:vigil:mysql: crash recovery of a semi-sync primary', { timeout: 30
 
     // n2 becomes primary (nothing it lacks was acknowledged), then n1 starts again.
     c.setPromoted(undefined);
-    await c.agentOk(n2, 'promote', { OCF_RESKEY_CRM_meta_notify_promote_uname: 'n2', OCF_RESKEY_CRM_meta_notify_promote_resource: 'db:1' });
+    await c.notifyAll('pre', 'promote', { promote: [n2], active: [n2], promoted: [] });
+    await c.agentOk(n2, 'promote');
     c.setPromoted(n2);
     // The new primary's first commit waits for a semi-sync replica: n1, once it has rejoined.
     const third = c.app(n2, 'INSERT INTO vigiltest.t VALUES (3, ?)', ['on the new primary']);
