@@ -12,6 +12,7 @@ import { splitParameters, type ServerConfig } from '../../lib/mysql/server.ts';
 import { readPasswordFileChecked } from '../../lib/mysql/secrets.ts';
 import { ClusterTools, primitiveName } from '../../lib/cluster/tools.ts';
 import { AttributeCache } from '../../lib/cluster/cache.ts';
+import type { ConsistencyRecord } from '../../lib/mysql/consistency.ts';
 import type { MysqlParams } from './params.ts';
 import { parseNodeMap, peerAddress, type PeerAddress } from './peers.ts';
 import { peerTls } from './tls.ts';
@@ -166,8 +167,12 @@ export interface AgentState {
   election?: ElectionRecord;
   /** Recorded by pre-demote on a primary handing over in a planned switchover, used by demote. */
   switchover?: { target: string; at: number };
-  /** Errant transactions found when this replica was to follow the primary (it was not pointed at it). */
+  /** Errant transactions found when this replica was to follow the primary (it was not pointed at it), or by its monitor. */
   errant?: string;
+  /** Transactions the primary holds that this replica streamed past without applying (its monitor). */
+  missing?: string;
+  /** The replica monitor's last settled comparison with the primary (lib/mysql/consistency.ts). */
+  consistency?: ConsistencyRecord;
 }
 
 export interface ElectionRecord {
@@ -225,17 +230,20 @@ export function attributeCache(ctx: Ctx): AttributeCache { return new AttributeC
 
 /**
  * Node attribute names: "<resource>-grade" and "<resource>-lag" (a location rule can use them), and
- * the private "<resource>-position" each node publishes at pre-promote for the election.
+ * the private "<resource>-position" each node publishes at pre-promote for the election, and
+ * "<resource>-errant": the transactions a replica holds that the primary lacks (its monitor).
  */
-export function attributeNames(ctx: Ctx): { grade: string; lag: string; position: string } {
+export function attributeNames(ctx: Ctx): { grade: string; lag: string; position: string; errant: string } {
   const base = primitiveName(ctx.instance);
-  return { grade: `${base}-grade`, lag: `${base}-lag`, position: `${base}-position` };
+  return { grade: `${base}-grade`, lag: `${base}-lag`, position: `${base}-position`, errant: `${base}-errant` };
 }
 
 export interface Publication {
   score?: string | null;
   grade?: string | null;
   lag?: string | null;
+  /** The errant transactions a replica holds ("<resource>-errant"), null when none. */
+  errant?: string | null;
 }
 
 /**
@@ -253,6 +261,9 @@ export async function publish(ctx: Ctx, p: Publication, tools = clusterTools(ctx
   }
   if (p.lag !== undefined) {
     jobs.push(cache.publish('lag', p.lag, () => (p.lag === null ? tools.deleteNodeAttribute(names.lag) : tools.setNodeAttribute(names.lag, p.lag!))));
+  }
+  if (p.errant !== undefined) {
+    jobs.push(cache.publish('errant', p.errant, () => (p.errant === null ? tools.deleteNodeAttribute(names.errant) : tools.setNodeAttribute(names.errant, p.errant!))));
   }
   for (const r of await Promise.all(jobs)) {
     if (r.outcome === 'failed') ctx.log.warn(`could not publish to the cluster: ${r.reason}`);

@@ -6,9 +6,13 @@ import { sleep } from '../../lib/deadline.ts';
 import { run, type Runner } from '../../lib/exec.ts';
 import { semisyncPlan } from '../../lib/mysql/semisync.ts';
 import { setGlobal, type Setting } from '../../lib/mysql/sql/types.ts';
-import { errantTransactions, gtidFamily, unapplied, type Errant } from '../../lib/mysql/position.ts';
-import { parsePositionsRow, parseReplicaStatus, parseState, statusMap, type ReplicaStatus, type ServerState } from '../../lib/mysql/status.ts';
-import { gradeReplica, promotionScore, scoreValue, trackPending, type Assessment } from '../../lib/mysql/health.ts';
+import { gtidFamily, unapplied, type Errant } from '../../lib/mysql/position.ts';
+import {
+  hasPending, parsePositionsRow, parseReplicaStatus, parseState, statusMap, type ReplicaStatus, type ServerState,
+} from '../../lib/mysql/status.ts';
+import { gradeConsistency, gradeReplica, promotionScore, scoreValue, trackPending, type Assessment } from '../../lib/mysql/health.ts';
+import { compareWithPrimary, consistencyDue, ownWrites, type ConsistencyVerdict } from '../../lib/mysql/consistency.ts';
+import { parseNodeMap } from './peers.ts';
 import {
   addressOf, clusterTools, loadState, localNode, publish, replicationPassword, saveState, withRemote, type Ctx, type LocalSession,
 } from './context.ts';
@@ -66,6 +70,49 @@ export type JoinOutcome =
   /** The primary could not be asked what it holds: not pointed at it yet (a later monitor retries). */
   | { outcome: 'unverified'; why: string };
 
+export type PrimaryAnswer =
+  | { outcome: 'compared'; verdict: ConsistencyVerdict }
+  | { outcome: 'unverified'; why: string; readOnly?: boolean };
+
+/** Both threads running, nothing received left to apply, no lag. */
+export const caughtUp = (st: ReplicaStatus | undefined): boolean =>
+  !!st && st.io === 'running' && st.sqlRunning && !hasPending(st) && st.secondsBehind === 0;
+
+/**
+ * Compare what this server holds with what `node`'s server (which must be the primary) holds: the
+ * check before a replica is pointed at the primary and the one its monitor repeats while it
+ * follows it. The primary is read first, so this server has had the time to receive what the
+ * primary held. Any failure to ask (unreachable, refused login, another flavour) is "unverified".
+ */
+export async function askPrimary(ctx: Ctx, s: LocalSession, node: string): Promise<PrimaryAnswer> {
+  const addr = addressOf(ctx, node);
+  try {
+    const theirs = await withRemote(ctx, node, async (r) => {
+      const [h, state] = await Promise.all([readHoldings(r), readState(r)]);
+      return { h, state };
+    });
+    // Only a writable server is the primary. Pacemaker sends post-promote (and post-start) even
+    // when the promotion failed, for instance a candidate that gave way in the election: compared
+    // with that candidate, which lacks what the better replicas hold, they would record errant
+    // transactions, grade themselves FAIL and leave the behind candidate as the only promotable
+    // node (seen in the lab: 194 commits lost).
+    if (theirs.h.row.readOnly || theirs.h.row.superReadOnly) {
+      return { outcome: 'unverified', readOnly: true, why: `${node} is read-only: not the primary (its promotion failed or has not happened yet)` };
+    }
+    const [mine, me] = await Promise.all([readHoldings(s), readState(s)]);
+    return {
+      outcome: 'compared',
+      verdict: compareWithPrimary({
+        family: mine.family, local: mine.history, primary: theirs.h.history, serverId: me.serverId,
+        primaryUuid: theirs.state.serverUuid, caughtUp: caughtUp(mine.status),
+      }),
+    };
+  } catch (e) {
+    if (e instanceof OcfError && e.code !== OCF.ERR_GENERIC) throw e;
+    return { outcome: 'unverified', why: `cannot ask ${node} (${addr.host}:${addr.port}) what it holds: ${(e as Error).message}` };
+  }
+}
+
 /**
  * Replicate from `node` with GTID auto-positioning, but only if this server holds nothing that
  * `node` lacks: a former primary with unreplicated writes must not be silently merged into the new
@@ -79,26 +126,12 @@ export async function replicateFrom(ctx: Ctx, s: LocalSession, node: string): Pr
   if (cur && cur.sourceHost === addr.host && cur.sourcePort === addr.port && cur.io !== 'stopped' && cur.sqlRunning) {
     return { outcome: 'unchanged' };
   }
-  let errant: Errant | undefined;
-  try {
-    const [mine, theirs] = await Promise.all([readHoldings(s), withRemote(ctx, node, (r) => readHoldings(r))]);
-    // Only a writable server is the primary. Pacemaker sends post-promote (and post-start) even
-    // when the promotion failed, for instance a candidate that gave way in the election: compared
-    // with that candidate, which lacks what the better replicas hold, they would record errant
-    // transactions, grade themselves FAIL and leave the behind candidate as the only promotable
-    // node (seen in the lab: 194 commits lost).
-    if (theirs.row.readOnly || theirs.row.superReadOnly) {
-      const why = `${node} is read-only: not the primary (its promotion failed or has not happened yet)`;
-      ctx.log.info(`${why}; not replicating from it`);
-      return { outcome: 'unverified', why };
-    }
-    errant = errantTransactions(mine.history, theirs.history);
-  } catch (e) {
-    if (e instanceof OcfError && e.code !== OCF.ERR_GENERIC) throw e;
-    const why = `cannot ask ${node} (${addr.host}:${addr.port}) what it holds: ${(e as Error).message}`;
-    ctx.log.warn(`${why}; not replicating from it until that check can be made`);
-    return { outcome: 'unverified', why };
+  const asked = await askPrimary(ctx, s, node);
+  if (asked.outcome === 'unverified') {
+    ctx.log[asked.readOnly ? 'info' : 'warn'](`${asked.why}; not replicating from it${asked.readOnly ? '' : ' until that check can be made'}`);
+    return { outcome: 'unverified', why: asked.why };
   }
+  const errant = asked.verdict.errant;
   if (errant) {
     ctx.log.error(`errant transactions: this server holds ${errant.text}, which ${node} (the primary) lacks; not replicating from it (nothing was changed on either server)`);
     return { outcome: 'errant', errant };
@@ -121,18 +154,75 @@ export async function replicateFrom(ctx: Ctx, s: LocalSession, node: string): Pr
 
 /**
  * After a notification or a monitor tried to follow the primary: remember errant transactions (the
- * replica grades FAIL and is never promoted while they stand), forget them once a join succeeded,
- * and publish the grade that follows.
+ * replica grades FAIL and is never promoted while they stand), forget them once a join succeeded
+ * (it compared the histories; "unchanged" compared nothing, so what the monitor found stands), and
+ * publish the grade that follows.
  */
 export async function recordJoin(ctx: Ctx, s: LocalSession, j: JoinOutcome): Promise<void> {
   const st = loadState(ctx);
-  let errant = st.errant;
+  let { errant, missing, consistency } = st;
   if (j.outcome === 'errant') errant = j.errant.text;
-  else if (j.outcome === 'configured' || j.outcome === 'unchanged') errant = undefined;
+  else if (j.outcome === 'configured') { errant = undefined; missing = undefined; consistency = undefined; }
   if (errant === st.errant && j.outcome !== 'configured') return;
-  const r = assess(ctx, await readStatus(s), st.pendingSince, Date.now(), errant);
-  saveState(ctx, { ...st, errant, pendingSince: r.pendingSince });
-  await publish(ctx, { score: r.score, grade: r.a.grade, lag: r.a.lag === null ? null : String(r.a.lag) });
+  const r = assess(ctx, await readStatus(s), st.pendingSince, Date.now(), errant, missing);
+  saveState(ctx, { ...st, errant, missing, consistency, pendingSince: r.pendingSince });
+  await publish(ctx, { score: r.score, grade: r.a.grade, lag: r.a.lag === null ? null : String(r.a.lag), errant: errant ?? null });
+}
+
+/** The cluster node whose server listens at host:port (node_map, else the host is the node name). */
+export function nodeAt(ctx: Ctx, host: string, port: number): string | undefined {
+  for (const n of parseNodeMap(ctx.params.node_map).map.keys()) {
+    const a = addressOf(ctx, n);
+    if (a.host === host && a.port === port) return n;
+  }
+  return port === ctx.params.replication_port && host ? host : undefined;
+}
+
+/**
+ * Seed 000's "check regularly that there are no unexpected writes on replicas", on every monitor
+ * of a replica receiving from its source. Cheap first: what this server wrote itself (one query,
+ * lib/mysql/consistency.ts ownWrites) against the last settled comparison; the primary is asked
+ * (askPrimary, bounded by peer_timeout) only when that changed, the source changed, something was
+ * found before, or the comparison is a minute old. What it finds is kept in the state (promote
+ * refuses errant transactions, pre-promote publishes such a node as not promotable), logged with
+ * the transaction ids, and returned for the grade.
+ */
+export async function checkConsistency(ctx: Ctx, s: LocalSession, state: ServerState, status: ReplicaStatus | undefined): Promise<{ errant?: string; missing?: string }> {
+  const st = loadState(ctx);
+  const kept = { errant: st.errant, missing: st.missing };
+  // Not receiving: there is no primary to compare with now (followIfAdrift handles a replica adrift).
+  if (!status || status.io !== 'running') return kept;
+  const [row] = await s.db.query(s.sql.positions);
+  const pos = parsePositionsRow(row);
+  const own = ownWrites(gtidFamily(s.sql.name), {
+    binlogState: pos.binlogState, executed: pos.executed, sourceServerId: status.sourceServerId, serverUuid: state.serverUuid,
+  });
+  const source = `${status.sourceHost}:${status.sourcePort}`;
+  const now = Date.now();
+  if (!consistencyDue(st.consistency, { ownWrites: own, source, at: now, flagged: !!(st.errant || st.missing) })) return kept;
+  const node = nodeAt(ctx, status.sourceHost, status.sourcePort);
+  if (!node) {
+    ctx.log.debug(`the source ${source} is no node of node_map: not compared with it`);
+    return kept;
+  }
+  const asked = await askPrimary(ctx, s, node);
+  if (asked.outcome === 'unverified') {
+    ctx.log.info(`cannot check this replica against the primary: ${asked.why}`);
+    return kept;
+  }
+  ctx.log.debug(`compared with ${node}'s server in ${Date.now() - now} ms`);
+  const errant = asked.verdict.errant?.text;
+  const missing = asked.verdict.missing?.text;
+  if (errant && errant !== st.errant) {
+    ctx.log.error(`errant transactions on this replica: ${errant}, which ${node} (the primary) lacks: somebody wrote here past read_only (an account with SUPER or READ_ONLY ADMIN, or a statement a replica logs itself); not promotable until they are removed or this node is rebuilt (docs/mysql.md)`);
+  } else if (!errant && st.errant) {
+    ctx.log.info(`the errant transactions ${st.errant} are gone (${node} holds everything this replica holds)`);
+  }
+  if (missing && missing !== st.missing) {
+    ctx.log.warn(`missing transactions on this replica: ${node} (the primary) holds ${missing}, which this replica went past without applying; a replica skips events carrying its own server_id (${state.serverId}): rebuild it with a new server_id (docs/mysql.md)`);
+  }
+  saveState(ctx, { ...loadState(ctx), errant, missing, consistency: asked.verdict.settled ? { ownWrites: own, source, at: now } : undefined });
+  return { errant, missing };
 }
 
 /**
@@ -259,15 +349,16 @@ async function waitApplied(ctx: Ctx, s: LocalSession, reserveMs: number): Promis
 
 /**
  * Grade this replica now, given the pending-since bookkeeping; returns assessment and score. A
- * server found holding errant transactions (and so not following the primary) grades FAIL.
+ * server found holding errant transactions grades FAIL, one missing transactions CRITICAL
+ * (gradeConsistency).
  */
-export function assess(ctx: Ctx, status: ReplicaStatus | undefined, pendingSince: number | undefined, now = Date.now(), errant?: string): {
+export function assess(ctx: Ctx, status: ReplicaStatus | undefined, pendingSince: number | undefined, now = Date.now(), errant?: string, missing?: string): {
   a: Assessment; score: string; pendingSince: number | undefined;
 } {
   const t = trackPending(status, pendingSince, now);
   const p = ctx.params;
   let a = gradeReplica({ status, pendingForSeconds: t.pendingForSeconds },
     { info: p.lag_info, warn: p.lag_warn, critical: p.lag_critical, fail: p.lag_fail });
-  if (errant) a = { grade: 'FAIL', lag: a.lag, reasons: [`errant transactions ${errant}: not following the primary`, ...a.reasons] };
+  a = gradeConsistency(a, { errant, missing });
   return { a, score: scoreValue(promotionScore(a)), pendingSince: t.since };
 }

@@ -1,8 +1,9 @@
 // monitor: the server's true role, from the server itself.
 //   probe (interval 0): stopped 7, writable 8, read-only 0 (1 if it runs but does not answer);
 //   recurring, promoted instance: 8 when writable and answering, 9 otherwise (dead, hung, read-only);
-//   recurring, replica: 7 when stopped, else 0 after grading its replication health, publishing
-//   grade, lag and promotion score (only what changed).
+//   recurring, replica: 7 when stopped, else 0 after grading its replication health and checking
+//   it holds nothing the primary lacks (checkConsistency), publishing grade, lag, errant
+//   transactions and promotion score (only what changed).
 // OCF_CHECK_LEVEL 10 adds a real read of test_table.
 import { OCF, OcfError, type OcfCode } from '../../../lib/ocf/codes.ts';
 import { PRIMARY_SCORE, scoreValue } from '../../../lib/mysql/health.ts';
@@ -12,7 +13,7 @@ import { parseSemisyncStatus } from '../../../lib/mysql/semisync.ts';
 import { statusMap } from '../../../lib/mysql/status.ts';
 import { loadState, localNode, openLocal, publish, saveState, type AgentState, type Ctx, type LocalSession } from '../context.ts';
 import { updateProtection } from '../lineage.ts';
-import { assess, followIfAdrift, readState, readStatus } from '../replication.ts';
+import { assess, checkConsistency, followIfAdrift, readState, readStatus } from '../replication.ts';
 
 /**
  * Is this instance promoted as far as Pacemaker is concerned? The role of the recurring monitor
@@ -83,8 +84,8 @@ export async function monitor(ctx: Ctx): Promise<OcfCode> {
     if (promoted) throw brokenPrimary('the server is read-only');
     let status = await readStatus(s);
     if (!ctx.isProbe && (!status || status.io !== 'running') && (await followIfAdrift(ctx, s, status))) status = await readStatus(s);
-    const errant = loadState(ctx).errant;
-    const r = assess(ctx, status, st.pendingSince, Date.now(), errant);
+    const c = await checkConsistency(ctx, s, state, status);
+    const r = assess(ctx, status, st.pendingSince, Date.now(), c.errant, c.missing);
     const wasPromoted = ctx.isProbe && st.promoted === true;
     if (r.pendingSince !== st.pendingSince || wasPromoted) saveState(ctx, { ...loadState(ctx), promoted: false, pendingSince: r.pendingSince });
     if (r.a.grade !== 'OK') ctx.log.info(`replica graded ${r.a.grade}: ${r.a.reasons.join('; ')}`);
@@ -93,7 +94,7 @@ export async function monitor(ctx: Ctx): Promise<OcfCode> {
         throw new OcfError(OCF.ERR_GENERIC, `cannot read ${p.test_table}: ${(e as Error).message}`);
       }
     }
-    await publish(ctx, { score: r.score, grade: r.a.grade, lag: r.a.lag === null ? null : String(r.a.lag) });
+    await publish(ctx, { score: r.score, grade: r.a.grade, lag: r.a.lag === null ? null : String(r.a.lag), errant: c.errant ?? null });
     return OCF.SUCCESS;
   } catch (e) {
     if (e instanceof OcfError) throw e;

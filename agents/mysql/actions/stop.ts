@@ -23,6 +23,6 @@ export async function stop(ctx: Ctx): Promise<OcfCode> {
   }
   clearState(ctx);
   // A stopped instance is neither promotable nor a healthy replica for a read-only VIP.
-  await publish(ctx, { score: null, grade: null, lag: null });
+  await publish(ctx, { score: null, grade: null, lag: null, errant: null });
   return OCF.SUCCESS;
 }
