@@ -128,24 +128,34 @@ export function timelineSvg(d: SvgInput): string {
     y += laneH + gap;
   }
 
-  // The VIPs: who held the write VIP (nodes' own view), who answered on the read-only VIP.
+  // The VIPs: who held the write VIP (nodes' own view), who answered on the read-only VIP. A
+  // writable server answering on the read-only VIP is the primary serving reads: its stretch gets
+  // the primary's green as a band and says so (issue 12 item 8: it stayed there unseen, drawn
+  // like a replica).
   const vipHolders = new Set<string>(d.nodes);
-  const vipLane = (label: string, pts: Array<{ t: number; v: string }>) => {
+  let roOnPrimary = false;
+  const vipLane = (label: string, pts: Array<{ t: number; v: string; primary?: boolean }>) => {
     laneLabel(label, { size: 12 });
     rect(left, y, plotW, laneH, LANE_BG);
-    for (const r of runs(pts, d.to)) {
-      if (!r.v || r.to <= d.from || r.from >= d.to) continue;
-      const two = r.v.includes(',');
-      if (!two) vipHolders.add(r.v);
-      rect(x(r.from), y, x(r.to) - x(r.from), laneH, two ? FAILED : vipColourOf(r.v), `${label}: ${r.v} ${rel(r.from)} .. ${rel(r.to)}`);
-      if (x(r.to) - x(r.from) > textWidth(r.v, 11) + 8) text((x(r.from) + x(r.to)) / 2, y + laneH / 2 + 4, r.v, { size: 11, anchor: 'middle', fill: '#fff' });
+    const holder = pts.map((p) => ({ t: p.t, v: { v: p.v, primary: !!p.primary } }));
+    for (const r of runs(holder, d.to, (a, b) => a.v === b.v && a.primary === b.primary)) {
+      const { v, primary } = r.v;
+      if (!v || r.to <= d.from || r.from >= d.to) continue;
+      const two = v.includes(',');
+      if (!two) vipHolders.add(v);
+      const w = x(r.to) - x(r.from);
+      const name = primary ? `${v} (primary)` : v;
+      rect(x(r.from), y, w, laneH, two ? FAILED : vipColourOf(v), `${label}: ${name} ${rel(r.from)} .. ${rel(r.to)}`);
+      if (primary) { roOnPrimary = true; rect(x(r.from), y + laneH - 6, w, 6, ROLE_COLOUR.rw!); }
+      const shown = w > textWidth(name, 11) + 8 ? name : v;
+      if (w > textWidth(shown, 11) + 8) text((x(r.from) + x(r.to)) / 2, y + laneH / 2 + (primary ? 1 : 4), shown, { size: 11, anchor: 'middle', fill: '#fff' });
     }
     y += laneH + gap;
   };
   vipLane('write VIP', d.vipSamples.map((s) => ({ t: s.t, v: s.holders.join(',') })));
   vipLane('read-only VIP', d.samples.map((s) => {
     const v = s.s['ro-vip'] ?? '';
-    return { t: s.t, v: /^r[ow]:/.test(v) ? v.slice(3) : '' };
+    return { t: s.t, v: /^r[ow]:/.test(v) ? v.slice(3) : '', primary: v.startsWith('rw:') };
   }));
 
   // Throughput: commits acknowledged per 250 ms bucket, failures below the axis.
@@ -257,6 +267,7 @@ export function timelineSvg(d: SvgInput): string {
     ]],
     ['legend-vips', 'VIPs', [
       ...[...vipHolders].map((h): [string, string] => [vipColourOf(h), `on ${h}`]),
+      ...(roOnPrimary ? [[ROLE_COLOUR.rw!, 'read-only VIP on the primary (band)'] as [string, string]] : []),
       [FAILED, 'on two nodes at once'], [LANE_BG, 'held by none / not sampled'],
     ]],
     ['legend-writes', 'writes', [[ACKED, 'acknowledged'], [FAILED, 'failed (below the chart)']]],
