@@ -84,23 +84,23 @@ export const params = defineParams({
   },
   replication_require_ssl: {
     type: 'boolean', default: false,
-    shortdesc: 'TLS on the replication link',
-    longdesc: 'Require TLS (with server certificate verification) when replicas connect to the primary.',
+    shortdesc: 'TLS on every connection to another node\'s server',
+    longdesc: 'Require TLS, verifying the server\'s certificate, on every TCP connection to another node\'s server: the replication link (replicas to the primary) and the agent\'s own sessions (the writable-peer guard at promotion, the switchover wait, the rejoin check, the consistency report). The certificate must chain to replication_ssl_ca and name the address or host name the node is dialled at (node_map, else the node name). Needed when the replication account REQUIRE SSL or the servers run with require_secure_transport=ON. The agent\'s session on its own server goes through the Unix socket, without TLS.',
   },
   replication_ssl_ca: {
     type: 'string', default: '',
-    shortdesc: 'CA file for replication TLS',
-    longdesc: 'CA certificate file, on the replica, that verifies the primary\'s certificate.',
+    shortdesc: 'CA file for TLS to other nodes\' servers',
+    longdesc: 'CA certificate file (PEM), on every node, that verifies the other servers\' certificates, for the replication link and the agent\'s own sessions. Empty: the agent\'s sessions trust the system\'s CAs.',
   },
   replication_ssl_cert: {
     type: 'string', default: '',
-    shortdesc: 'Client certificate for replication TLS',
-    longdesc: 'Client certificate file used by replicas.',
+    shortdesc: 'Client certificate for TLS to other nodes\' servers',
+    longdesc: 'Client certificate file (PEM) presented by replicas and by the agent\'s own sessions (for accounts that REQUIRE X509). Set with replication_ssl_key.',
   },
   replication_ssl_key: {
     type: 'string', default: '',
-    shortdesc: 'Client key for replication TLS',
-    longdesc: 'Client key file used by replicas.',
+    shortdesc: 'Client key for TLS to other nodes\' servers',
+    longdesc: 'Key file (PEM) of replication_ssl_cert, readable by root and by the server\'s user (the replication link reads it too).',
   },
   node_map: {
     type: 'string', default: '',

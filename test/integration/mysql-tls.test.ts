@@ -173,4 +173,20 @@ describe('ocf:vigil:mysql over TLS (require_secure_transport=ON, REQUIRE SSL)', 
     assert.equal(ok.code, 0, `${ok.reason}\n${ok.stderr}`);
     assert.equal(await readOnly(n1), 0);
   });
+
+  test('an account that REQUIRE X509: the agent\'s sessions present replication_ssl_cert (the consistency report reads the primary)', async () => {
+    await c.root(n1, `SET STATEMENT sql_log_bin = 0 FOR ALTER USER '${REPL_USER}'@'%' REQUIRE X509`);
+    const v = await c.agent(n2, 'validate-all', { OCF_CHECK_LEVEL: '20' });
+    assert.equal(v.code, 0, `${v.reason}\n${v.stderr}`);
+    assert.match(v.stderr, /errant-transaction report \(primary n1\): n2: holds nothing that n1 lacks/);
+    const without = await c.agent(n2, 'validate-all', { OCF_CHECK_LEVEL: '20', OCF_RESKEY_replication_ssl_cert: '', OCF_RESKEY_replication_ssl_key: '' });
+    assert.match(without.stderr, /n1: not checked \(Access denied for user 'repl'@'127\.0\.0\.1'/);
+    // A key named without its certificate is a configuration error, before anything is dialled.
+    const half = await c.agent(n2, 'validate-all', { OCF_RESKEY_replication_ssl_cert: '' });
+    assert.equal(half.code, 6, half.stderr);
+    assert.equal(half.reason, 'replication_ssl_cert and replication_ssl_key go together: set both or neither');
+    const missing = await c.agent(n2, 'validate-all', { OCF_RESKEY_replication_ssl_ca: join(pki.dir, 'nosuch.pem') });
+    assert.equal(missing.code, 2, missing.stderr);
+    assert.match(missing.reason ?? '', /^replication_ssl_ca: cannot read .*nosuch\.pem \(ENOENT\)$/);
+  });
 });
