@@ -181,3 +181,30 @@ test('ClusterTools.stonithEnabled: the query, an absent property, a failure', as
   assert.match(failed.reason!, /Could not connect to the CIB/);
   assert.deepEqual(calls[0], ['crm_attribute', '--type', 'crm_config', '--name', 'stonith-enabled', '--query', '--quiet']);
 });
+
+test('liveSettingProblems asks the server in one statement and judges by its flavour (MySQL 8.0 and 8.4, MariaDB)', async () => {
+  const { liveSettingProblems } = await import('../../../agents/mysql/prerequisites.ts');
+  const { sqlFor, detectFlavour } = await import('../../../lib/mysql/flavour.ts');
+  const session = (version: string, comment: string, vars: Record<string, string>) => {
+    const asked: string[] = [];
+    const v = detectFlavour(version, comment);
+    assert.ok(typeof v !== 'string');
+    const db = {
+      query: async (q: unknown) => {
+        asked.push(String(q));
+        return Object.entries(vars).map(([Variable_name, Value]) => ({ Variable_name, Value }));
+      },
+      exec: async () => undefined,
+      close: async () => undefined,
+    };
+    return { s: { db, sql: sqlFor(v.flavour), version: v }, asked };
+  };
+  const m84 = session('8.4.3', 'MySQL Community Server - GPL', { ...MYSQL_OK, gtid_mode: 'OFF_PERMISSIVE' });
+  assert.deepEqual((await liveSettingProblems(m84.s)).map((p) => `${p.setting}=${p.value}`), ['gtid_mode=OFF_PERMISSIVE']);
+  assert.deepEqual(m84.asked, [variablesQuery('mysql84')]);
+  // 8.0.25 knows log_slave_updates only.
+  const m80 = session('8.0.25', 'MySQL Community Server - GPL', { log_bin: 'ON', gtid_mode: 'ON', enforce_gtid_consistency: 'OFF', log_slave_updates: 'OFF', server_id: '3' });
+  assert.deepEqual((await liveSettingProblems(m80.s)).map((p) => `${p.setting}=${p.value}`), ['enforce_gtid_consistency=OFF', 'log_slave_updates=OFF']);
+  const maria = session('10.11.6-MariaDB-0+deb12u1-log', 'Debian 12', { ...MARIADB_OK });
+  assert.deepEqual(await liveSettingProblems(maria.s), []);
+});
