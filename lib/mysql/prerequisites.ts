@@ -118,12 +118,14 @@ export function settingProblems(flavour: FlavourName, vars: Variables): SettingP
 
 /**
  * The exit reason naming every wrong setting and what to write where. `where` is the option file
- * (the config parameter), or undefined for the server's default option files.
+ * (the config parameter), or undefined for the server's default option files. The settings come
+ * first: Pacemaker keeps only the first 128 characters of an exit reason (crm_mon shows those).
  */
 export function settingsReason(problems: readonly SettingProblem[], where: string | undefined): string {
   const file = where ? where : 'the server\'s option file';
-  const each = problems.map((p) => `${p.setting} is ${p.value === undefined ? 'not reported' : p.value} (put "${p.fix}" in the [mysqld] section of ${file})`);
-  return `wrong server settings, which the election and the errant-transaction check rely on: ${each.join('; ')}`;
+  const each = problems.map((p) => `${p.setting} is ${p.value === undefined ? 'not reported' : p.value}`);
+  const fixes = problems.map((p) => `"${p.fix}"`);
+  return `wrong server settings: ${each.join(', ')}; put ${fixes.join(', ')} in the [mysqld] section of ${file} (the election and the errant-transaction check rely on them)`;
 }
 
 /**
@@ -218,14 +220,15 @@ function pacemakerBoolean(v: string): boolean | undefined {
  */
 export function fencingVerdict(read: { ok: boolean; value?: string; reason?: string }, allowWithoutFencing: boolean): FencingVerdict {
   let problem: string | undefined;
-  if (!read.ok) problem = `cannot tell whether fencing is enabled (crm_attribute: ${read.reason ?? 'no answer'})`;
+  if (!read.ok) problem = `stonith-enabled cannot be read (${read.reason ?? 'no answer'})`;
   else if (read.value !== undefined) {
     const b = pacemakerBoolean(read.value);
-    if (b === false) problem = `the cluster has fencing disabled (stonith-enabled=${read.value.trim()})`;
-    else if (b === undefined) problem = `the cluster property stonith-enabled has the value "${read.value.trim()}", which is neither true nor false`;
+    if (b === false) problem = `stonith-enabled=${read.value.trim()} (fencing disabled)`;
+    else if (b === undefined) problem = `stonith-enabled="${read.value.trim()}" is neither true nor false`;
   }
   if (!problem) return {};
   const risk = 'a peer that does not answer may still be running and taking writes';
   if (allowWithoutFencing) return { warn: `${problem}: promoting anyway because allow_without_fencing=true; ${risk}` };
-  return { refuse: `not promoted: ${problem}, so ${risk}; enable fencing (pcs property set stonith-enabled=true), or set allow_without_fencing=true to accept that risk` };
+  // The names first: Pacemaker keeps 128 characters of an exit reason.
+  return { refuse: `not promoted: ${problem} and allow_without_fencing is not set: ${risk}; enable fencing (pcs property set stonith-enabled=true), or set allow_without_fencing=true to accept that risk` };
 }

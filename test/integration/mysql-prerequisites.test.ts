@@ -34,8 +34,7 @@ describe('ocf:vigil:mysql prerequisites', { timeout: 300_000 }, () => {
     try {
       const s = await c.agent(n1, 'start');
       assert.equal(s.code, 6, `${s.reason}\n${s.stderr}`);
-      assert.match(s.reason ?? '', /log_slave_updates is OFF \(put "log_slave_updates = ON" in the \[mysqld\] section of .*my\.cnf\)/);
-      assert.match(s.reason ?? '', /gtid_strict_mode is OFF \(put "gtid_strict_mode = ON"/);
+      assert.match(s.reason ?? '', /^wrong server settings: log_slave_updates is OFF, gtid_strict_mode is OFF; put "log_slave_updates = ON", "gtid_strict_mode = ON" in the \[mysqld\] section of .*my\.cnf/);
       assert.equal(c.pid(n1), undefined, 'the server start refused is stopped again');
       // Stopped: validate-all reads what the option files would give the server.
       const v = await c.agent(n1, 'validate-all');
@@ -48,7 +47,7 @@ describe('ocf:vigil:mysql prerequisites', { timeout: 300_000 }, () => {
       assert.equal((await c.agent(n1, 'validate-all')).code, 0);
       const a = await c.agent(n1, 'validate-all', { OCF_RESKEY_additional_parameters: '--skip-log-bin' });
       assert.equal(a.code, 6, `${a.reason}\n${a.stderr}`);
-      assert.match(a.reason ?? '', /log_bin is OFF \(put "log_bin = mysql-bin"/);
+      assert.match(a.reason ?? '', /log_bin is OFF; put "log_bin = mysql-bin"/);
     } finally {
       setOption(n1, 'log_slave_updates', 'ON');
       setOption(n1, 'gtid_strict_mode', 'ON');
@@ -103,8 +102,8 @@ describe('ocf:vigil:mysql prerequisites', { timeout: 300_000 }, () => {
       await c.notifyAll('pre', 'promote', { promote: [n1] });
       const p = await c.agent(n1, 'promote');
       assert.equal(p.code, 1, `${p.reason}\n${p.stderr}`);
-      assert.match(p.reason ?? '', /stonith-enabled=false/);
-      assert.match(p.reason ?? '', /allow_without_fencing=true/);
+      assert.match(p.reason ?? '', /^not promoted: stonith-enabled=false \(fencing disabled\) and allow_without_fencing is not set/);
+      assert.match(p.reason ?? '', /set allow_without_fencing=true to accept that risk/);
       const [ro] = await c.root(n1, 'SELECT @@read_only AS ro');
       assert.equal(Number(ro!.ro), 1, 'the refused server stays read-only');
 
