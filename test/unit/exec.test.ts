@@ -3,7 +3,9 @@
 // cannot hold the run past its timeout; output beyond the cap is dropped, and the result says so.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describeResult, run } from '../../lib/exec.ts';
 
 const NODE = process.execPath;
@@ -42,15 +44,19 @@ const grandchildPid = (stdout: string): number => {
 
 const killQuietly = (pid: number | undefined) => { if (pid) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } };
 
+// Node starts in 50-300 ms on a loaded machine: the timeout leaves the parent time to start its
+// grandchild, and the check is that run() returns right after it, not 30 s later.
+const TIMEOUT_MS = 1000;
+
 test('timeout: the child and the grandchild holding its stdout are killed; run returns at the timeout', async () => {
   let gpid: number | undefined;
   try {
     const t0 = Date.now();
-    const r = await run(NODE, parentWithGrandchild('setTimeout(() => {}, 30000);'), { timeoutMs: 300 });
+    const r = await run(NODE, parentWithGrandchild('setTimeout(() => {}, 30000);'), { timeoutMs: TIMEOUT_MS });
     const took = Date.now() - t0;
     gpid = grandchildPid(r.stdout);
     assert.equal(r.timedOut, true);
-    assert.ok(took < 1000, `run took ${took} ms with a 300 ms timeout`);
+    assert.ok(took < TIMEOUT_MS + 700, `run took ${took} ms with a ${TIMEOUT_MS} ms timeout`);
     assert.ok(await gone(gpid), `grandchild ${gpid} outlived the timeout`);
     assert.match(describeResult(r), /timed out after \d+ ms/);
   } finally { killQuietly(gpid); }
@@ -72,16 +78,23 @@ test('the child exits but leaves a grandchild holding its stdout: run returns wi
 
 test('an abort signal ends the whole group too', async () => {
   let gpid: number | undefined;
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-exec-'));
   try {
+    // The parent also writes the grandchild's pid to a file: the abort comes once it exists.
+    const pidFile = join(dir, 'grandchild');
     const ac = new AbortController();
-    setTimeout(() => ac.abort(), 300);
+    const started = run(NODE, parentWithGrandchild(`require('node:fs').writeFileSync(${JSON.stringify(pidFile)}, String(g.pid)); setTimeout(() => {}, 30000);`),
+      { timeoutMs: 30_000, signal: ac.signal });
+    const until = Date.now() + 10_000;
+    while (!existsSync(pidFile) && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
     const t0 = Date.now();
-    const r = await run(NODE, parentWithGrandchild('setTimeout(() => {}, 30000);'), { timeoutMs: 30_000, signal: ac.signal });
+    ac.abort();
+    const r = await started;
     gpid = grandchildPid(r.stdout);
     assert.equal(r.timedOut, true);
-    assert.ok(Date.now() - t0 < 1000, `run took ${Date.now() - t0} ms after the abort`);
+    assert.ok(Date.now() - t0 < 700, `run took ${Date.now() - t0} ms after the abort`);
     assert.ok(await gone(gpid), `grandchild ${gpid} outlived the abort`);
-  } finally { killQuietly(gpid); }
+  } finally { killQuietly(gpid); rmSync(dir, { recursive: true, force: true }); }
 });
 
 test('output beyond the cap is read and dropped: the result keeps the head and says it was truncated', async () => {
