@@ -7,10 +7,12 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Lab } from './lib/lab.ts';
-import { preflightProblems } from './lib/lab.ts';
+import { preflightProblems, readConfig } from './lib/lab.ts';
 import { FileTail } from './lib/events.ts';
-import { stopLab } from './lib/scenario.ts';
-import { READ_VIP, VIGIL_DB, WRITE_VIP, idsOn } from './lib/mariadb.ts';
+import { startLab, stopLab, waitStatus } from './lib/scenario.ts';
+import { configureFencing } from './lib/stacks.ts';
+import { DEFAULT_LAB_DIR, REPO_ROOT } from './lib/plan.ts';
+import { READ_VIP, VIGIL_DB, WRITE_VIP, createDbResources, idsOn, prepareMariadb } from './lib/mariadb.ts';
 import { DbCluster, fenceLabel, runScenario, svgInputOf, type FaultKind, type ScenarioResult } from './lib/mysql-scenario.ts';
 import { parseWriterLog } from './lib/mysql-analysis.ts';
 import { timelineSvg } from './lib/timeline-svg.ts';
@@ -18,16 +20,19 @@ import { roVipAfterPromotion } from './lib/readonly-vip.ts';
 
 const { values } = parseArgs({ options: {
   down: { type: 'boolean' }, fault: { type: 'string', default: 'power-off' }, help: { type: 'boolean', short: 'h' },
+  'keep-on-failure': { type: 'boolean' },
 } });
 if (values.help) {
-  console.log(`npm run demo [-- --down] [-- --fault power-off|kill-9]
+  console.log(`npm run demo [-- --down] [-- --fault power-off|kill-9] [-- --keep-on-failure]
   Brings up a fresh 3-node lab in $VIGIL_LAB_DIR (default /var/lib/vigil-lab) with MariaDB and vigil's
   agents, writes through the VIP, fails the primary and shows what happened.
   --fault power-off  cut the primary node's power through its BMC (default)
   --fault kill-9     kill -9 of the primary's MariaDB server
-  --down             tear the lab down at the end (default: leave it up to explore)`);
+  --down             tear the lab down at the end (default: leave it up to explore)
+  --keep-on-failure  if a step fails, leave the lab up to inspect (default: tear it down)`);
   process.exit(0);
 }
+const labDir = process.env.VIGIL_LAB_DIR || DEFAULT_LAB_DIR;
 const kind: FaultKind = values.fault === 'kill-9' || values.fault === 'kill9' ? 'kill9' : 'poweroff';
 
 const tty = process.stdout.isTTY;
@@ -80,25 +85,42 @@ async function main(): Promise<number> {
   console.log(`  ocf:vigil:mysql (semi-sync), write VIP ${WRITE_VIP} with the primary, read-only VIP ${READ_VIP} on a healthy replica,`);
   console.log(`  fence_ipmi for every node. Lab folder: ${process.env.VIGIL_LAB_DIR || '/var/lib/vigil-lab'}\n`);
 
-  say('bringing up the lab (fresh disks) and the database cluster...');
-  const db = await DbCluster.start(VIGIL_DB, { semisync: true }, { log: (l) => { if (/lab up|booted/.test(l)) say(`  ${l}`); } });
-  const lab = db.lab;
+  const lab = await step('bringing up the 3-node lab (fresh disks, Corosync, Pacemaker, one BMC per node)',
+    'see nodes/<n>/log/init.log and nodes/<n>/disk/var-log-corosync/corosync.log in the lab folder',
+    () => startLab({ nodes: 3, log: (l) => { if (/lab up|booted/.test(l)) say(`  ${l}`); } }));
+  const db = new DbCluster(lab, VIGIL_DB, { semisync: true });
+  await step('setting up MariaDB on every node (one datadir, users, my.cnf per node)',
+    'see nodes/<n>/log/ in the lab folder', () => prepareMariadb(lab, 'vigil', true));
+  await step('creating the fence devices (pcs stonith create fence-<n> fence_ipmi ...)',
+    'test/lab/on n1 stonith_admin --metadata -a fence_ipmi shows whether the nodes see vigil\'s fence agent',
+    () => configureFencing(lab, VIGIL_DB.fenceAgent));
+  await step('waiting for the fence devices to start (fence_ipmi reaching every BMC)',
+    'test/lab/on n1 crm_mon -1 --fence-history shows why a device is stopped',
+    () => waitStatus(lab, 'stonith devices started', (s) => lab.nodes.every((n) => s.resources.find((r) => r.id === `fence-${n}`)?.active), 60_000));
+  await step('creating the database resources (pcs resource create db ocf:vigil:mysql ... promotable, and the VIPs)',
+    'test/lab/on n1 pcs resource describe ocf:vigil:mysql shows whether the nodes see the agent',
+    () => createDbResources(lab, VIGIL_DB, db.opts));
+  const h = await step('waiting for a healthy database cluster (one primary, two replicas replicating, the VIPs up)',
+    'test/lab/on n1 crm_mon -1A shows roles, grades and failed actions', () => db.waitHealthy(180_000));
+  say(`cluster healthy: primary ${bold(h.primary)}, replicas ${h.replicas.join(' ')}, read-only VIP on ${h.roVip ?? '-'}`);
   let ok = false;
-  try {
-    const h = await db.waitHealthy();
-    say(`cluster healthy: primary ${bold(h.primary)}, replicas ${h.replicas.join(' ')}, read-only VIP on ${h.roVip ?? '-'}`);
+  {
+    // The scenario and its verdict.
     say(`starting the writer (a row every 20 ms through ${WRITE_VIP}) and the reader (every server's read_only and both VIPs every 100 ms)`);
     const stop = ticker(lab);
     let r: ScenarioResult;
     try {
-      r = await runScenario(db, kind, {
+      r = await step(`${kind === 'kill9' ? 'killing the primary\'s server' : 'cutting the primary\'s power'} and waiting for the failover and its return`,
+        'the writer\'s log is client/writer.log and the cluster\'s events events/alerts.log in the lab folder',
+        () => runScenario(db, kind, {
         progress: (l) => say(l.startsWith('  ') ? `  ${l.trim()}` : l.replace(/^power-off of the primary node/, 'POWER-OFF of the primary node (ipmitool chassis power off via its BMC)')),
         powerOff: bmcPowerOff,
         afterRejoinMs: 3000,
-      });
+      }));
     } finally {
       stop();
     }
+    current = { what: 'counting the acknowledged commits on every node and drawing the chart', look: `${labDir}/demo/` };
 
     // ---- the verdict: every acknowledged commit, on the new primary and on every replica
     const acked = r.writer.inserts.filter((i) => i.ok).map((i) => i.id);
@@ -148,11 +170,10 @@ async function main(): Promise<number> {
     writeFileSync(join(dir, 'chart-input.json'), JSON.stringify(chart));
     writeFileSync(join(dir, 'result.json'), JSON.stringify({ ...r, samples: undefined, vipSamples: undefined, writer: undefined }, null, 2));
     console.log(`\n  chart: ${svg} (open it in a browser)`);
-  } finally {
-    if (values.down) {
-      say('tearing the lab down (--down)');
-      await stopLab(lab);
-    }
+  }
+  if (values.down) {
+    say('tearing the lab down (--down)');
+    await stopLab(lab);
   }
   console.log(`\n${bold(`Done in ${Math.round((Date.now() - start) / 1000)} s.`)}`);
   if (!values.down) {
@@ -167,9 +188,79 @@ async function main(): Promise<number> {
   return ok ? 0 : 1;
 }
 
-main().then((code) => { process.exitCode = code; }, (e: unknown) => {
+// ---- a failure names its step and takes down what the demo brought up
+
+interface Step { what: string; look: string }
+/** The step under way, once the demo may have started something; undefined before and after. */
+let current: Step | undefined;
+let tearing: Promise<void> | undefined;
+
+async function step<T>(what: string, look: string, fn: () => Promise<T>): Promise<T> {
+  current = { what, look };
+  say(`${what}...`);
+  return fn();
+}
+
+/** Why the demo failed, in a few lines: the step, the error's own first lines, where to look. */
+function failureText(s: Step | undefined, e: unknown): string {
+  const msg = (e instanceof Error ? e.message : String(e)).trim().split('\n');
+  const shown = msg.slice(0, 12).map((l) => `    ${l}`).join('\n') + (msg.length > 12 ? `\n    ... (${msg.length - 12} more lines)` : '');
+  return `\n${bold('demo failed')} ${s ? `while ${s.what}` : ''}:\n${shown}\n` +
+    (s ? `  to look closer: ${s.look}${/lab folder/.test(s.look) ? ` (${labDir})` : ''}\n` : '');
+}
+
+/**
+ * Take the lab down once (a second signal waits for the first). After an interrupt the demo's own
+ * steps may still be starting things (a node's boot) while the first pass runs: a second pass
+ * stops what they started.
+ */
+function tearDown(why: string, passes = 1): Promise<void> {
+  tearing ??= (async () => {
+    if (values['keep-on-failure']) {
+      console.error(`  the lab is left up (--keep-on-failure); tear it down with: npm run lab:down   (in ${REPO_ROOT})`);
+      return;
+    }
+    if (!readConfig(labDir)) { console.error('  nothing of the lab was started'); return; }
+    console.error(`  ${why}: tearing down what the demo brought up (nodes, BMCs, namespaces; logs stay in ${labDir})...`);
+    try {
+      for (let i = 0; i < passes; i++) {
+        if (i) await new Promise((r) => setTimeout(r, 2000));
+        await stopLab();
+      }
+      console.error('  the lab is down. Run the demo again with -- --keep-on-failure to leave it up for a look.');
+    } catch (e) {
+      console.error(`  tearing down failed too: ${(e as Error).message}\n  finish it with: npm run lab:down   (as root, in ${REPO_ROOT})`);
+    }
+  })();
+  return tearing;
+}
+
+function keepDetails(e: unknown): string | undefined {
+  try {
+    if (!readConfig(labDir)) return undefined;
+    const dir = join(labDir, 'demo');
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, 'error.log');
+    writeFileSync(file, `${new Date().toISOString()} while ${current?.what ?? 'starting'}\n${(e as Error)?.stack ?? String(e)}\n`);
+    return file;
+  } catch { return undefined; }
+}
+
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(sig, () => {
+    clearLive();
+    console.error(`\n${bold('demo interrupted')} (${sig})${current ? ` while ${current.what}` : ''}`);
+    const s = current;
+    (s ? tearDown('interrupted', 2) : Promise.resolve()).finally(() => process.exit(130));
+  });
+}
+
+main().then((code) => { process.exitCode = code; }, async (e: unknown) => {
   clearLive();
-  console.error(`demo failed: ${(e as Error).stack ?? e}`);
-  console.error('the lab may be half up: npm run lab:down tears it down');
+  const s = current;
+  console.error(failureText(s, e));
+  const file = keepDetails(e);
+  if (file) console.error(`  the full error: ${file}`);
+  if (s) await tearDown('failed');
   process.exitCode = 1;
 });

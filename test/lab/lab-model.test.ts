@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  DEFAULTS, PROBE_SOURCES, REPO_ROOT, baseMounts, configProblems, corosyncConf, hostsText, ipmiLanConf, mountsText,
+  DEFAULTS, PROBE_SOURCES, REPO_ROOT, baseMounts, configProblems, corosyncConf, hostsText, ipmiLanConf, keptPaths, mountsText,
   nodeNames, nodePlan, type LabConfig,
 } from './lib/plan.ts';
 import { parseCrmMon, runningOn } from './lib/crm.ts';
@@ -21,6 +21,12 @@ test('plan: the default configuration is valid; bad ones say what is wrong', () 
     [{ dir: 'relative/dir' }, /absolute/],
     [{ dir: join(REPO_ROOT, 'lab-state') }, /inside the git tree/],
     [{ dir: '/tmp/a b' }, /spaces/],
+    // Every node mounts its own empty /tmp, /run and /dev/shm: it would not see its disk there.
+    [{ dir: '/tmp/lab' }, /must not be under \/tmp: every node gets its own empty \/tmp .*set VIGIL_LAB_DIR/],
+    [{ dir: '/run/vigil-lab' }, /must not be under \/run/],
+    [{ dir: '/var/run/vigil-lab' }, /must not be under \/run/],
+    [{ dir: '/dev/shm' }, /must not be under \/dev\/shm/],
+    [{ agentsDir: 'dist' }, /agents dir must be an absolute path/],
     [{ nodes: 1 }, /nodes must be/],
     [{ nodes: 9 }, /nodes must be/],
     [{ prefix: 'Vlab' }, /prefix/],
@@ -74,18 +80,40 @@ test('plan: the BMC config points chassis control at the lab and the node', () =
   assert.match(text, new RegExp(`user 2 true "${c.bmcUser}" "${c.bmcPassword}" admin`));
 });
 
-test('plan: mount steps are written one per line and refuse relative or spaced paths', () => {
+test('plan: mount steps are written one per line, tab-separated (paths may hold spaces), and refuse relative paths, tabs, newlines', () => {
   const steps = baseMounts('/lab/nodes/n1/disk', { ocfDir: '/repo/dist/resource.d', sbinDir: '/repo/dist/sbin', providers: ['vigil'], fenceAgents: ['fence_ipmi'] });
   const text = mountsText(steps);
-  assert.match(text, /^bind \/lab\/nodes\/n1\/disk\/var-lib-pacemaker \/var\/lib\/pacemaker$/m);
-  assert.match(text, /^overlay \/usr\/lib\/ocf\/resource\.d$/m);
-  assert.match(text, /^symlink \/repo\/dist\/resource\.d\/vigil \/usr\/lib\/ocf\/resource\.d\/vigil$/m);
-  assert.match(text, /^symlink \/repo\/dist\/sbin\/fence_ipmi \/usr\/sbin\/fence_ipmi$/m);
+  assert.match(text, /^bind\t\/lab\/nodes\/n1\/disk\/var-lib-pacemaker\t\/var\/lib\/pacemaker$/m);
+  assert.match(text, /^overlay\t\/usr\/lib\/ocf\/resource\.d$/m);
+  assert.match(text, /^symlink\t\/repo\/dist\/resource\.d\/vigil\t\/usr\/lib\/ocf\/resource\.d\/vigil$/m);
+  assert.match(text, /^symlink\t\/repo\/dist\/sbin\/fence_ipmi\t\/usr\/sbin\/fence_ipmi$/m);
   // The overlay comes before the links it receives.
-  assert.ok(text.indexOf('overlay /usr/sbin') < text.indexOf('symlink /repo/dist/sbin'));
+  assert.ok(text.indexOf('overlay\t/usr/sbin') < text.indexOf('symlink\t/repo/dist/sbin'));
+  assert.doesNotMatch(text, /^keep/m);
   assert.doesNotMatch(mountsText(baseMounts('/d', { ocfDir: '/r', sbinDir: '/s', providers: [], fenceAgents: [] })), /overlay/);
   assert.throws(() => mountsText([{ op: 'bind', from: 'rel', to: '/x' }]), /absolute/);
-  assert.throws(() => mountsText([{ op: 'tmpfs', at: '/a b' }]), /whitespace/);
+  assert.throws(() => mountsText([{ op: 'tmpfs', at: '/a\tb' }]), /tabs/);
+  assert.throws(() => mountsText([{ op: 'mkdir', at: '/a\nb' }]), /newlines/);
+  // A clone in "/tmp/my vigil": the node keeps it (first), and the links into it keep their space.
+  const clone = mountsText(baseMounts('/d', { ocfDir: '/tmp/my vigil/dist/resource.d', sbinDir: '/tmp/my vigil/dist/sbin', providers: ['vigil'], fenceAgents: [] },
+    ['/tmp/my vigil']));
+  assert.match(clone, /^keep\t\/tmp\/my vigil\n/);
+  assert.match(clone, /^symlink\t\/tmp\/my vigil\/dist\/resource\.d\/vigil\t\/usr\/lib\/ocf\/resource\.d\/vigil$/m);
+});
+
+test('plan: a node keeps the host folders under its private /tmp, /run, /dev/shm, once each', () => {
+  const cases: Array<[string[], string[]]> = [
+    [['/srv/vigil', '/srv/vigil/dist'], []],
+    [['/root/x', '/home/u/x', '/var/lib/vigil-lab/pkg-root'], []],
+    [['/tmp/x'], ['/tmp/x']],
+    [['/tmp/x', '/tmp/x/dist'], ['/tmp/x']],
+    [['/tmp/x/', '/tmp/x'], ['/tmp/x']],
+    [['/tmp/x', '/tmp/xy/dist'], ['/tmp/x', '/tmp/xy/dist']],
+    [['/tmp/a b/vigil', '/run/user/0/pkg'], ['/run/user/0/pkg', '/tmp/a b/vigil']],
+    [['/srv/vigil', '/dev/shm/agents'], ['/dev/shm/agents']],
+    [['/tmpfoo/x', '/running/x'], []],
+  ];
+  for (const [input, want] of cases) assert.deepEqual(keptPaths(input), want, JSON.stringify(input));
 });
 
 test('crm_mon XML: an unclean node holding the VIP after a failed fencing', () => {

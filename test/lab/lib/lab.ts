@@ -7,15 +7,15 @@
 // node's anonymous namespace); the host's interfaces, routes and /usr are never touched.
 import {
   accessSync, appendFileSync, chmodSync, chownSync, constants, existsSync, mkdirSync, readdirSync,
-  readFileSync, rmSync, statSync, writeFileSync,
+  readFileSync, realpathSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync,
 } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { run, describeResult, type RunResult } from '../../../lib/exec.ts';
 import { Deadline, pollUntil, sleep } from '../../../lib/deadline.ts';
 import {
-  CLIENT, CLUSTER_PROPERTIES, PROBE_SOURCES, DEFAULT_LAB_DIR, DEFAULTS, DISK_LAYOUT, IPMI_EMU, LAB_BIN, NODE_PATH, REPO_ROOT,
-  alertXml, allNetns, baseMounts, clientNetns, configProblems, corosyncConf, hostsText, ipmiLanConf,
+  CLIENT, CLUSTER_PROPERTIES, PROBE_SOURCES, DEFAULT_LAB_DIR, DEFAULTS, DISK_LAYOUT, IPMI_EMU, LAB_BIN, LINKED_PROGRAMS, NODE_PATH,
+  REPO_ROOT, alertXml, allNetns, baseMounts, clientNetns, configProblems, corosyncConf, hostsText, ipmiLanConf, keptPaths,
   mountsText, nodeConfText, nodeNames, nodePlan, paths, switchNetns,
   type LabConfig, type LinkName, type MountStep, type NodePlan,
 } from './plan.ts';
@@ -200,6 +200,7 @@ export class Lab {
     }
     mkdirSync(c.dir, { recursive: true, mode: 0o755 });
     chmodSync(c.dir, 0o755); // alert agents run as hacluster and must reach the events folder
+    this.linkPrograms();
     writeFileSync(this.p.config, JSON.stringify({ ...c, dir: undefined, createdBy: 'test/lab' }, null, 2) + '\n');
     mkdirSync(this.p.events, { recursive: true });
     chmodSync(this.p.events, 0o1777);
@@ -228,6 +229,18 @@ export class Lab {
     }
   }
 
+  /** The lab folder's links to this checkout's programs (LINKED_PROGRAMS), each replaced atomically. */
+  private linkPrograms(): void {
+    mkdirSync(this.p.bin, { recursive: true, mode: 0o755 });
+    for (const name of LINKED_PROGRAMS) {
+      const link = join(this.p.bin, name);
+      const tmp = `${link}.${process.pid}.tmp`;
+      rmSync(tmp, { force: true });
+      symlinkSync(join(LAB_BIN, name), tmp);
+      renameSync(tmp, link);
+    }
+  }
+
   /** A node whose disk has no CIB starts from one with the lab's properties and event alert. */
   private async prepareCib(): Promise<void> {
     const need = this.nodes.filter((n) => !existsSync(join(this.p.node(n).cibDir, 'cib.xml')));
@@ -241,7 +254,7 @@ export class Lab {
       must(await run('crm_attribute', ['--type', 'crm_config', '--name', name, '--update', value], { timeoutMs: CMD_TIMEOUT, env }));
     }
     must(await run('cibadmin', ['--create', '--scope', 'configuration', '--xml-text',
-      `<alerts>${alertXml(join(LAB_BIN, 'alert'), this.p.eventsLog)}</alerts>`], { timeoutMs: CMD_TIMEOUT, env }));
+      `<alerts>${alertXml(join(this.p.bin, 'alert'), this.p.eventsLog)}</alerts>`], { timeoutMs: CMD_TIMEOUT, env }));
     const { uid, gid } = hacluster();
     for (const n of need) {
       const target = join(this.p.node(n).cibDir, 'cib.xml');
@@ -347,7 +360,7 @@ export class Lab {
     const p = this.plan(node);
     const bp = this.p.bmc(node);
     mkdirSync(bp.state, { recursive: true });
-    writeFileSync(bp.lanConf, ipmiLanConf(this.config, p, join(LAB_BIN, 'chassis')), { mode: 0o600 });
+    writeFileSync(bp.lanConf, ipmiLanConf(this.config, p, join(this.p.bin, 'chassis')), { mode: 0o600 });
     writeFileSync(bp.emu, IPMI_EMU);
     must(await this.daemon(bp.pid, bp.log, ['nsenter', `--net=/run/netns/${p.bmcNetns}`,
       'ipmi_sim', '-c', bp.lanConf, '-f', bp.emu, '-s', bp.state, '-n']));
@@ -383,7 +396,7 @@ export class Lab {
     if (opts.postDelayMs) await sleep(opts.postDelayMs);
     const np = this.p.node(node);
     writeFileSync(np.conf, nodeConfText(this.plan(node), switchNetns(this.config)));
-    writeFileSync(np.mounts, mountsText([...baseMounts(np.disk, this.agents()), ...this.extraMounts(node)]));
+    writeFileSync(np.mounts, mountsText([...baseMounts(np.disk, this.agents(), this.keptPaths()), ...this.extraMounts(node)]));
     rmSync(np.pid, { force: true });
     appendFileSync(np.initLog, `---- boot ${new Date().toISOString()}\n`);
     must(await this.daemon(np.unsharePid, np.initLog, ['env', '-i', `PATH=${NODE_PATH}`, 'LANG=C.UTF-8',
@@ -403,6 +416,16 @@ export class Lab {
    */
   agents(): AgentTree {
     return findAgents(this.config.agentsDir);
+  }
+
+  /**
+   * Host folders a node must keep visible although they lie under its private /tmp, /run or
+   * /dev/shm: this checkout (the lab programs nodes run: alert, daemon, kill-pidfile, ...) and the
+   * agents folder, so a clone in /tmp/x works like one in /srv/x.
+   */
+  keptPaths(): string[] {
+    const real = (p: string) => { try { return realpathSync(p); } catch { return p; } };
+    return keptPaths([real(REPO_ROOT), real(this.config.agentsDir)]);
   }
 
   /** Extra mount steps a later feature (MariaDB, sshd) stores in nodes/<n>/mounts.d/*.json. */

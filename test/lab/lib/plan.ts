@@ -17,6 +17,26 @@ export const DEFAULT_LAB_DIR = '/var/lib/vigil-lab';
 export const CLUSTER_NAME = 'vigil-lab';
 /** The PATH every node process gets (nodes start from a clean environment, as under systemd). */
 export const NODE_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+/**
+ * Folders every node gets fresh and empty at boot (bin/node-init mounts a tmpfs on each), so a
+ * host path beneath one of them is invisible inside a node unless the node keeps it ('keep' steps).
+ */
+export const NODE_PRIVATE_DIRS: readonly string[] = ['/tmp', '/run', '/dev/shm'];
+
+/** The node-private folder `path` lies in (or is), if any; `path` must be absolute and resolved. */
+export function nodePrivateRoot(path: string): string | undefined {
+  return NODE_PRIVATE_DIRS.find((d) => path === d || path.startsWith(`${d}/`));
+}
+
+/**
+ * Which of `paths` (absolute, symlinks resolved) a node must keep visible at the same place:
+ * those under a node-private folder, without the ones another kept path already contains.
+ */
+export function keptPaths(paths: readonly string[]): string[] {
+  const under = (a: string, b: string) => a === b || a.startsWith(`${b}/`);
+  const priv = [...new Set(paths.map((p) => p.replace(/\/+$/, '') || '/'))].filter((p) => nodePrivateRoot(p));
+  return priv.filter((p) => !priv.some((q) => q !== p && under(p, q))).sort();
+}
 
 export interface LabConfig {
   /** Persistent state: per-node disks, BMC state, pid files, logs. Never inside the git tree. */
@@ -56,6 +76,11 @@ export function configProblems(c: LabConfig): string[] {
   const rel = relative(REPO_ROOT, resolve(c.dir));
   if (!rel.startsWith('..') && !isAbsolute(rel)) p.push(`lab dir must not be inside the git tree: ${c.dir}`);
   if (/[\s'"\\$`]/.test(c.dir)) p.push(`lab dir must not contain spaces, quotes or shell characters: ${c.dir}`);
+  const priv = isAbsolute(c.dir) ? nodePrivateRoot(resolve(c.dir).replace(/^\/var\/run(?=\/|$)/, '/run')) : undefined;
+  if (priv) {
+    p.push(`lab dir must not be under ${priv}: every node gets its own empty ${priv} and would not see its disk ` +
+      `(set VIGIL_LAB_DIR to a folder elsewhere, e.g. ${DEFAULT_LAB_DIR}, or leave it unset)`);
+  }
   if (!/^[a-z][a-z0-9]{0,7}$/.test(c.prefix)) p.push(`prefix must be 1-8 lowercase letters/digits: ${c.prefix}`);
   if (!Number.isInteger(c.nodes) || c.nodes < 2 || c.nodes > MAX_NODES) p.push(`nodes must be 2..${MAX_NODES}: ${c.nodes}`);
   if (!Number.isInteger(c.tokenMs) || c.tokenMs < 300 || c.tokenMs > 60_000) p.push(`token must be 300..60000 ms: ${c.tokenMs}`);
@@ -64,7 +89,7 @@ export function configProblems(c: LabConfig): string[] {
     p.push(`post delay ${c.postDelayMs} ms must exceed token + consensus (${c.tokenMs + consensus} ms), ` +
       'or a rebooted node returns before the survivors dropped it and stops itself ("We were allegedly just fenced")');
   }
-  if (!isAbsolute(c.agentsDir) || /\s/.test(c.agentsDir)) p.push(`agents dir must be an absolute path without spaces: ${c.agentsDir}`);
+  if (!isAbsolute(c.agentsDir) || /[\t\n]/.test(c.agentsDir)) p.push(`agents dir must be an absolute path without tabs or newlines: ${c.agentsDir}`);
   if (!/^[A-Za-z0-9_-]{1,16}$/.test(c.bmcUser)) p.push('bmc user must be 1-16 letters, digits, _ or -');
   if (!/^[A-Za-z0-9_-]{1,20}$/.test(c.bmcPassword)) p.push('bmc password must be 1-20 letters, digits, _ or -');
   return p;
@@ -173,12 +198,22 @@ export function paths(dir: string) {
     events: join(dir, 'events'),
     eventsLog: join(dir, 'events', 'alerts.log'),
     clientDir: join(dir, 'client'),
+    /** Links to the lab programs other software stores a path to (see LINKED_PROGRAMS). */
+    bin: join(dir, 'bin'),
     node,
     bmc,
   };
 }
 
 export type LinkName = 'lan' | 'mgmt';
+
+/**
+ * Lab programs whose path outlives one lab:up or cannot hold a space: the CIB stores the alert
+ * agent's (a kept disk keeps it from an earlier checkout), ipmi_sim's lan.conf the chassis
+ * program's (unquoted). Both get a link in the lab folder, renewed at every lab:up, to this
+ * checkout's program.
+ */
+export const LINKED_PROGRAMS: readonly string[] = ['alert', 'chassis'];
 
 /** The node's disk: host folder -> path inside the node. Owner 'hacluster' where pacemaker writes. */
 export const DISK_LAYOUT: ReadonlyArray<{ dir: string; target: string; owner?: 'hacluster'; mode?: number }> = [
@@ -195,8 +230,13 @@ export const DISK_LAYOUT: ReadonlyArray<{ dir: string; target: string; owner?: '
   { dir: 'var-lib-pcsd', target: '/var/lib/pcsd', mode: 0o700 },
 ];
 
-/** A step of a node's mounts file (see bin/node-init). Paths must not contain whitespace. */
+/**
+ * A step of a node's mounts file (see bin/node-init). Fields are separated by tabs, so paths may
+ * hold spaces (a checkout in "/root/my work/vigil"); tabs and newlines are refused.
+ */
 export type MountStep =
+  /** The host's folder `at` stays visible at `at` although it lies under a node-private folder. */
+  | { op: 'keep'; at: string }
   | { op: 'bind'; from: string; to: string }
   | { op: 'tmpfs'; at: string }
   | { op: 'overlay'; at: string }
@@ -206,6 +246,7 @@ export type MountStep =
 export function mountsText(steps: readonly MountStep[]): string {
   const line = (s: MountStep): string[] => {
     switch (s.op) {
+      case 'keep': return ['keep', s.at];
       case 'bind': return ['bind', s.from, s.to];
       case 'tmpfs': return ['tmpfs', s.at];
       case 'overlay': return ['overlay', s.at];
@@ -216,20 +257,25 @@ export function mountsText(steps: readonly MountStep[]): string {
   return steps.map((s) => {
     const words = line(s);
     for (const w of words.slice(1)) {
-      if (!isAbsolute(w) || /\s/.test(w)) throw new Error(`mount step path must be absolute without whitespace: ${w}`);
+      if (!isAbsolute(w) || /[\t\n\r]/.test(w)) throw new Error(`mount step path must be absolute, without tabs or newlines: ${JSON.stringify(w)}`);
     }
-    return words.join(' ');
+    return words.join('\t');
   }).join('\n') + '\n';
 }
 
 /**
- * The base mounts of every node: its disk over the cluster's state folders, then the agents
- * under test over the distribution's agent folders (an overlay, so the host's own
- * /usr/lib/ocf and /usr/sbin are never written).
+ * The base mounts of every node: the host folders it must keep although they lie under its
+ * private /tmp, /run or /dev/shm (a checkout in /tmp/x: the agents' and the lab programs' links
+ * point there), its disk over the cluster's state folders, then the agents under test over the
+ * distribution's agent folders (an overlay, so the host's own /usr/lib/ocf and /usr/sbin are never
+ * written).
  */
-export function baseMounts(disk: string, agents: { ocfDir: string; sbinDir: string; providers: string[]; fenceAgents: string[] }): MountStep[] {
-  const steps: MountStep[] = DISK_LAYOUT.filter((d) => d.target)
-    .map((d) => ({ op: 'bind' as const, from: join(disk, d.dir), to: d.target }));
+export function baseMounts(
+  disk: string, agents: { ocfDir: string; sbinDir: string; providers: string[]; fenceAgents: string[] }, keep: readonly string[] = [],
+): MountStep[] {
+  const steps: MountStep[] = keep.map((at) => ({ op: 'keep' as const, at }));
+  steps.push(...DISK_LAYOUT.filter((d) => d.target)
+    .map((d) => ({ op: 'bind' as const, from: join(disk, d.dir), to: d.target })));
   steps.push({ op: 'bind', from: join(disk, 'hosts'), to: '/etc/hosts' });
   steps.push({ op: 'bind', from: join(disk, 'hostname'), to: '/etc/hostname' });
   if (agents.providers.length) {
