@@ -52,7 +52,9 @@ describe('ocf:vigil:mysql: a write on a replica is found by its monitor', { time
     }
     // Cheap while nothing changes: a steady monitor does not log in to the primary.
     const before = await connections(c, n1);
+    const s0 = Date.now();
     const steady = await c.agentOk(n2, 'monitor', RECURRING);
+    const steadyMs = Date.now() - s0;
     assert.equal(await connections(c, n1), before + 1, `a steady monitor logged in to the primary:\n${steady.stderr}`);
 
     // A SUPER/READ_ONLY ADMIN account (root) writes on the replica, binary log on.
@@ -67,7 +69,7 @@ describe('ocf:vigil:mysql: a write on a replica is found by its monitor', { time
     const m = await c.agentOk(n2, 'monitor', RECURRING);
     const ms = Date.now() - t0;
     const took = /compared with n1's server in (\d+) ms/.exec(m.stderr)?.[1];
-    console.log(`monitor that compared with the primary: ${ms} ms in all, the comparison ${took} ms; steady monitor: see above`);
+    console.log(`replica monitor: steady ${steadyMs} ms; comparing with the primary ${ms} ms, of which the comparison ${took} ms`);
     assert.equal(c.attr(n2, 'db-grade'), 'FAIL', m.stderr);
     assert.equal(c.score(n2), '-INFINITY');
     const attr = c.attr(n2, 'db-errant') ?? '';
