@@ -173,6 +173,8 @@ export interface AgentState {
   missing?: string;
   /** The replica monitor's last settled comparison with the primary (lib/mysql/consistency.ts). */
   consistency?: ConsistencyRecord;
+  /** The primary's protection as last written to the record of the last promotion (written on a change only). */
+  protection?: 'sync' | 'async' | 'off';
 }
 
 export interface ElectionRecord {

@@ -17,6 +17,7 @@ import {
   addressOf, clusterTools, loadState, localNode, publish, replicationPassword, saveState, withRemote, type Ctx, type LocalSession,
 } from './context.ts';
 import { readHoldings } from './holdings.ts';
+import { registerReplica } from './lineage.ts';
 
 export async function readStatus(s: LocalSession): Promise<ReplicaStatus | undefined> {
   return parseReplicaStatus(await s.db.query(s.sql.replicaStatus));
@@ -120,7 +121,7 @@ export async function askPrimary(ctx: Ctx, s: LocalSession, node: string): Promi
  * changed on either server unless the check passes. Idempotent: a replica already reading from that
  * address with both threads running is left alone.
  */
-export async function replicateFrom(ctx: Ctx, s: LocalSession, node: string): Promise<JoinOutcome> {
+export async function replicateFrom(ctx: Ctx, s: LocalSession, node: string, opts: { registered?: boolean } = {}): Promise<JoinOutcome> {
   const addr = addressOf(ctx, node);
   const cur = await readStatus(s);
   if (cur && cur.sourceHost === addr.host && cur.sourcePort === addr.port && cur.io !== 'stopped' && cur.sqlRunning) {
@@ -140,6 +141,11 @@ export async function replicateFrom(ctx: Ctx, s: LocalSession, node: string): Pr
   const tls = p.replication_require_ssl ? {
     ca: p.replication_ssl_ca || undefined, cert: p.replication_ssl_cert || undefined, key: p.replication_ssl_key || undefined,
   } : undefined;
+  // Counted among the primary's replicas before it can acknowledge anything (see lineage.ts).
+  if (!opts.registered) {
+    const why = await registerReplica(ctx, await localNode(ctx), node);
+    if (why) { ctx.log.warn(`${why}; not replicating from ${node} until it can`); return { outcome: 'unverified', why }; }
+  }
   await stopReceiving(s); // the old source may be gone: see stopReceiving
   await s.db.exec(s.sql.stopReplica);
   // The replica side of semi-sync takes effect when the IO thread starts.

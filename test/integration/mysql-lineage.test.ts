@@ -113,12 +113,13 @@ describe('ocf:vigil:mysql: never promote past a more recent primary', { timeout:
   test('a semi-sync primary that fell back to asynchronous: its monitor records it, and losing it refuses unless allow_async_failover', async () => {
     await fresh({ semisync: 'true', semisync_timeout: '300' });
     await c.waitFor(async () => (await c.root(n1, "SHOW GLOBAL STATUS LIKE 'Rpl_semi_sync_master_clients'"))[0]?.Value === '2', 10_000, 'two semi-sync replicas');
-    await c.agentOk(n1, 'monitor', RECURRING_PRIMARY);
+    assert.equal((await c.agent(n1, 'monitor', RECURRING_PRIMARY)).code, 8);
     assert.equal(record()?.protection, 'sync');
     // Both replicas stop receiving: the next commit waits 300 ms, then is acknowledged asynchronously.
     for (const n of [n2, n3]) await c.root(n, 'STOP SLAVE IO_THREAD');
     const lonely = await write(n1, 3);
-    const mon = await c.agentOk(n1, 'monitor', RECURRING_PRIMARY);
+    const mon = await c.agent(n1, 'monitor', RECURRING_PRIMARY);
+    assert.equal(mon.code, 8, mon.stderr);
     assert.match(mon.stderr, /fell back to asynchronous replication/);
     assert.equal(record()?.protection, 'async');
     await kill(n1);

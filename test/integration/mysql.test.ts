@@ -28,6 +28,8 @@ describe('ocf:vigil:mysql with three MariaDB servers', { timeout: 600_000 }, () 
     return true;
   }, 10_000, `row ${id} on ${nodes.map((n) => n.name).join(', ')}`);
   const promoteAndRepoint = async (primary: Node) => {
+    // As Pacemaker runs it: the election's pre-promote on every node first (promote refuses without it).
+    await c.notifyAll('pre', 'promote', { promote: [primary], promoted: [] });
     await c.agentOk(primary, 'promote');
     c.setPromoted(primary);
     for (const n of c.nodes) {

@@ -161,6 +161,8 @@ export class DbCluster {
     const on = this.lab.anyLiveNode();
     for (const id of [READ_VIP_ID, WRITE_VIP_ID, DB]) await this.lab.on(on, ['pcs', 'resource', 'delete', id, '--force'], { timeoutMs: 180_000 });
     await this.lab.on(on, ['crm_attribute', '--type', 'crm_config', '--name', `${DB}_REPL_INFO`, '-s', 'mysql_replication', '-D']);
+    // vigil's record of the last promotion (docs/mysql.md): the rebuilt servers hold none of it.
+    await this.lab.on(on, ['cibadmin', '--delete', '--xml-text', `<cluster_property_set id="vigil-${DB}"/>`]);
     await this.waitNoServer(120_000);
     await this.lab.on(on, ['crm_resource', '--cleanup']);
     for (const n of this.lab.nodes) await writeNodeFiles(this.lab, n, this.stack.name, this.opts.semisync);
