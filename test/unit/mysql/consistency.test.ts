@@ -125,3 +125,14 @@ test('gradeConsistency: errant is FAIL (never promotable), missing at least CRIT
     assert.equal(gradeConsistency(a, { errant: 'x', missing: 'y' }).grade, 'FAIL');
   }
 });
+
+test('nodeAt: the node a replica\'s source address belongs to (node_map, else the host is the node name)', async () => {
+  const { nodeAt } = await import('../../../agents/mysql/replication.ts');
+  const ctx = (node_map: string) => ({ params: { node_map, replication_port: 3306 } }) as unknown as Parameters<typeof nodeAt>[0];
+  const map = 'n1=127.0.0.1:33061 n2=127.0.0.1:33062 n3=[2001:db8::3]';
+  assert.equal(nodeAt(ctx(map), '127.0.0.1', 33062), 'n2');
+  assert.equal(nodeAt(ctx(map), '2001:db8::3', 3306), 'n3');
+  assert.equal(nodeAt(ctx(map), '127.0.0.1', 33069), undefined, 'no node listens there');
+  assert.equal(nodeAt(ctx(''), 'db2.example.net', 3306), 'db2.example.net', 'without node_map the host is the node name');
+  assert.equal(nodeAt(ctx(''), 'db2.example.net', 3307), undefined, 'at another port it is no node of ours');
+});
