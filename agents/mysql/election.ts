@@ -28,7 +28,12 @@ export async function ownPublication(ctx: Ctx, token: string): Promise<Publicati
       const h = await readHoldings(s);
       const position = formatPosition(h.position);
       const st = loadState(ctx);
-      const r = assess(ctx, h.status, st.pendingSince, Date.now(), st.errant);
+      if (st.errant) return { token, state: 'errant', why: `errant transactions ${st.errant}`, position };
+      // What the IO thread can no longer fetch does not matter to a promotion (catch-up stops it
+      // anyway): a replica whose source lost what it had received (a crashed primary whose
+      // recovery rolled back an acknowledged commit: seen in the lab) may hold the newest commits.
+      const status = h.status && { ...h.status, ioErrno: 0, ioError: '' };
+      const r = assess(ctx, status, st.pendingSince, Date.now(), undefined);
       if (r.a.grade === 'FAIL') return { token, state: 'fail', why: r.a.reasons.join(', '), position };
       return { token, state: 'ok', position };
     }, 2000);

@@ -14,12 +14,14 @@ import {
  * At pre-promote every node publishes, as a private node attribute, the election token and either
  * its position or why it has none:
  *   v1;<token>;ok;<position>          a server that can be promoted
- *   v1;<token>;fail:<why>;<position>  a server whose data counts but that cannot be promoted
- *   v1;<token>;down:<why>;            no server answering on that node
+ *   v1;<token>;fail:<why>;<position>    a server whose data counts but that cannot be promoted
+ *   v1;<token>;errant:<why>;<position>  a server holding errant transactions: cannot be promoted,
+ *                                       and what only it holds is not the cluster's history
+ *   v1;<token>;down:<why>;              no server answering on that node
  */
 export type Publication =
   | { token: string; state: 'ok'; position: string }
-  | { token: string; state: 'fail'; why: string; position: string }
+  | { token: string; state: 'fail' | 'errant'; why: string; position: string }
   | { token: string; state: 'down'; why: string };
 
 const clean = (s: string) => s.replace(/[;\n"]/g, ',').slice(0, 200);
@@ -27,18 +29,19 @@ const clean = (s: string) => s.replace(/[;\n"]/g, ',').slice(0, 200);
 export function encodePublication(p: Publication): string {
   switch (p.state) {
     case 'ok': return `v1;${p.token};ok;${p.position}`;
-    case 'fail': return `v1;${p.token};fail:${clean(p.why)};${p.position}`;
+    case 'fail': case 'errant': return `v1;${p.token};${p.state}:${clean(p.why)};${p.position}`;
     case 'down': return `v1;${p.token};down:${clean(p.why)};`;
   }
 }
 
 export function decodePublication(v: string | undefined): Publication | undefined {
   if (!v) return undefined;
-  const m = /^v1;([^;]*);(ok|fail:[^;]*|down:[^;]*);(.*)$/s.exec(v.trim());
+  const m = /^v1;([^;]*);(ok|fail:[^;]*|errant:[^;]*|down:[^;]*);(.*)$/s.exec(v.trim());
   if (!m) return undefined;
   const [, token, st, position] = m as unknown as [string, string, string, string];
   if (st === 'ok') return { token, state: 'ok', position };
   if (st.startsWith('fail:')) return { token, state: 'fail', why: st.slice(5), position };
+  if (st.startsWith('errant:')) return { token, state: 'errant', why: st.slice(7), position };
   return { token, state: 'down', why: st.slice(5) };
 }
 
@@ -107,7 +110,10 @@ export type ElectionVerdict =
   | { kind: 'defer'; to: string; lacks: string; reason: string; notes: string[] }
   /** Some peers have not published yet: wait for them (or fail the promotion when time is up). */
   | { kind: 'wait'; nodes: string[] }
-  /** A publication cannot be read: in doubt, do not promote. */
+  /**
+   * A publication cannot be read, or a node that cannot be promoted holds transactions no
+   * promotable node has: in doubt, do not promote.
+   */
   | { kind: 'refuse'; reason: string };
 
 /**
@@ -116,7 +122,10 @@ export type ElectionVerdict =
  * node, then node names in order), so every candidate that runs this on the same publications
  * reaches the same winner and the cluster converges in one more round at most. Peers whose server
  * is down are set aside (their data shows up as errant if they rejoin with more); peers that
- * cannot be promoted count for what they hold but cannot win.
+ * cannot be promoted count for what they hold but cannot win, and when one of them holds
+ * transactions that no promotable node has, nobody is promoted: those may be acknowledged commits
+ * (a replica whose applier broke after it received them). Only a peer holding errant transactions
+ * is outvoted on what only it holds: that is not the cluster's history.
  */
 export function electionVerdict(family: GtidFamily, self: { node: string; position: string }, peers: readonly Contender[]): ElectionVerdict {
   const notes: string[] = [];
@@ -126,7 +135,7 @@ export function electionVerdict(family: GtidFamily, self: { node: string; positi
   try { mine = parsePosition(family, self.position); } catch (e) {
     return { kind: 'refuse', reason: `cannot read this node's own position "${self.position}": ${(e as Error).message}` };
   }
-  const entries: Array<{ node: string; pos: Position; promotable: boolean }> = [{ node: self.node, pos: mine, promotable: true }];
+  const entries: Array<{ node: string; pos: Position; promotable: boolean; errant: boolean; why: string }> = [{ node: self.node, pos: mine, promotable: true, errant: false, why: '' }];
   for (const p of [...peers].sort((a, b) => (a.node < b.node ? -1 : a.node > b.node ? 1 : 0))) {
     const pub = p.publication!;
     if (pub.state === 'down') { notes.push(`${p.node} has no running server (${pub.why}); it is not compared`); continue; }
@@ -134,16 +143,20 @@ export function electionVerdict(family: GtidFamily, self: { node: string; positi
     try { pos = parsePosition(family, pub.position); } catch (e) {
       return { kind: 'refuse', reason: `${p.node} published a position that cannot be read ("${pub.position}"): ${(e as Error).message}` };
     }
-    if (pub.state === 'fail') notes.push(`${p.node} cannot be promoted (${pub.why}); what it holds still counts`);
-    entries.push({ node: p.node, pos, promotable: pub.state === 'ok' });
+    if (pub.state !== 'ok') notes.push(`${p.node} cannot be promoted (${pub.why}); what it holds still counts`);
+    entries.push({ node: p.node, pos, promotable: pub.state === 'ok', errant: pub.state === 'errant', why: pub.state === 'ok' ? '' : pub.why });
   }
   const all = entries.reduce((u, e) => positionUnion(u, e.pos), entries[0]!.pos);
   const scored = entries.map((e, i) => ({ ...e, i, short: shortfall(e.pos, all) }));
   const best = scored.filter((e) => e.promotable).sort((a, b) => (a.short < b.short ? -1 : a.short > b.short ? 1 : a.i - b.i))[0]!;
   for (const e of scored) {
-    if (!e.promotable && !positionContains(best.pos, e.pos)) {
-      notes.push(`${e.node} holds transactions no promotable node has (${describeLack(best.pos, e.pos) ?? '?'}); they cannot be kept`);
-    }
+    if (e.promotable || positionContains(best.pos, e.pos)) continue;
+    const only = describeLack(best.pos, e.pos) ?? '?';
+    if (e.errant) { notes.push(`${e.node} holds transactions no promotable node has (${only}) besides its errant ones; they cannot be kept`); continue; }
+    return {
+      kind: 'refuse',
+      reason: `${e.node} holds ${only}, which no promotable node has, and cannot be promoted (${e.why}): promoting ${best.node} would lose them. Repair ${e.node} so it can be promoted (its grade says what is wrong), or stop it to give them up`,
+    };
   }
   if (best.node === self.node) {
     const lost = scored.filter((e) => e.promotable && e.node !== self.node && !positionContains(mine, e.pos));

@@ -30,7 +30,7 @@ export async function prePromote(ctx: Ctx): Promise<OcfCode> {
   const version = clusterTools(ctx).pacemakerVersion();
   const pub = await ownPublication(ctx, token);
   await publishPosition(ctx, pub, version);
-  ctx.log.info(`pre-promote of ${target}: published ${pub.state === 'down' ? `no position (${pub.why})` : `position ${pub.position}${pub.state === 'fail' ? ` (not promotable: ${pub.why})` : ''}`}`);
+  ctx.log.info(`pre-promote of ${target}: published ${pub.state === 'down' ? `no position (${pub.why})` : `position ${pub.position}${pub.state === 'fail' || pub.state === 'errant' ? ` (not promotable: ${pub.why})` : ''}`}`);
   if (target === self) saveState(ctx, { ...loadState(ctx), election: { ...record, recover: false } });
   return OCF.SUCCESS;
 }

@@ -25,6 +25,7 @@ test('publications: encode/decode round trip; foreign or damaged values are not 
   const pubs: Publication[] = [
     ok('0-1-100,1-2-5'), ok(`${A}:1-5:7`), ok(''),
     { token: 'abc', state: 'fail', why: 'SQL thread stopped by error 1062', position: '0-1-9' },
+    { token: 'abc', state: 'errant', why: 'errant transactions 0-3-4', position: '0-1-9,0-3-4' },
     { token: 'abc', state: 'down', why: 'server not running' },
   ];
   for (const p of pubs) assert.deepEqual(decodePublication(encodePublication(p)), p);
@@ -79,8 +80,11 @@ test('election verdicts: table', () => {
     ['ahead in another domain', [peer('n3', ok('0-1-100,1-3-2'))], 'defer', 'n3'],
     ['a peer not published yet', [peer('n3', ok('0-1-90')), peer('n4', undefined)], 'wait'],
     ['a peer whose server is down is set aside', [peer('n3', { token: 't', state: 'down', why: 'not running' })], 'promote'],
-    ['an unpromotable peer ahead cannot win', [peer('n3', { token: 't', state: 'fail', why: 'SQL error', position: '0-1-110' })], 'promote'],
-    ['unpromotable ahead, promotable ahead too', [peer('n3', { token: 't', state: 'fail', why: 'x', position: '0-1-110' }), peer('n4', ok('0-1-104'))], 'defer', 'n4'],
+    ['an unpromotable peer ahead: nobody is promoted (its extra may be acknowledged commits)', [peer('n3', { token: 't', state: 'fail', why: 'SQL error', position: '0-1-110' })], 'refuse'],
+    ['unpromotable ahead of the best promotable too: still nobody', [peer('n3', { token: 't', state: 'fail', why: 'x', position: '0-1-110' }), peer('n4', ok('0-1-104'))], 'refuse'],
+    ['unpromotable but behind: it does not stand in the way', [peer('n3', { token: 't', state: 'fail', why: 'x', position: '0-1-90' }), peer('n4', ok('0-1-104'))], 'defer', 'n4'],
+    ['an errant peer ahead cannot win, and what only it holds is not waited for', [peer('n3', { token: 't', state: 'errant', why: 'errant transactions 0-3-1', position: '0-1-110' })], 'promote'],
+    ['errant ahead, promotable ahead too', [peer('n3', { token: 't', state: 'errant', why: 'x', position: '0-1-110' }), peer('n4', ok('0-1-104'))], 'defer', 'n4'],
     ['an unreadable publication', [peer('n3', ok('garbage'))], 'refuse'],
   ];
   for (const [what, peers, kind, to] of cases) {
@@ -93,8 +97,10 @@ test('election verdicts: table', () => {
   assert.match(d.reason, /^n3 is ahead of n2 by domain 0: sequence 101-105 \(last from server 1\)/);
   const w = electionVerdict('mariadb', self, [peer('n3', undefined), peer('n4', undefined)]);
   assert.deepEqual(w, { kind: 'wait', nodes: ['n3', 'n4'] });
-  const u = electionVerdict('mariadb', self, [peer('n3', { token: 't', state: 'fail', why: 'x', position: '0-1-110' })]);
+  const u = electionVerdict('mariadb', self, [peer('n3', { token: 't', state: 'errant', why: 'x', position: '0-1-110' })]);
   assert.ok(u.kind === 'promote' && u.notes.some((n) => /n3 holds transactions no promotable node has/.test(n)), JSON.stringify(u));
+  const f = electionVerdict('mariadb', self, [peer('n3', { token: 't', state: 'fail', why: 'SQL thread stopped by error 1062', position: '0-1-110' })]);
+  assert.ok(f.kind === 'refuse' && /^n3 holds domain 0: sequence 101-110 .*which no promotable node has, and cannot be promoted \(SQL thread stopped by error 1062\): promoting n2 would lose them/.test(f.reason), JSON.stringify(f));
   const my = electionVerdict('mysql', { node: 'n1', position: `${A}:1-10` }, [peer('n2', ok(`${A}:1-12`))]);
   assert.ok(my.kind === 'defer' && my.lacks === `${A}:11-12`, JSON.stringify(my));
 });
@@ -121,6 +127,14 @@ test('property: every candidate reaches the same winner, the most advanced promo
     if (promotable.length === 0) return;
     const best = Math.max(...promotable.map((n) => n.received));
     const tiedBest = promotable.filter((n) => n.received === best).map((n) => names[n.i]!);
+    if (nodes.some((n) => n.state === 'fail' && n.received > best)) {
+      // An unpromotable node holds more than every promotable one: every candidate refuses.
+      for (const c of promotable) {
+        const peers = names.map((node, i) => peer(node, pub(i))).filter((p) => p.node !== names[c.i]);
+        assert.equal(electionVerdict(family, { node: names[c.i]!, position: posText(family, c.received) }, peers).kind, 'refuse');
+      }
+      return;
+    }
     const winners = new Set<string>();
     for (const c of promotable) {
       const peers = names.map((node, i) => peer(node, pub(i))).filter((p) => p.node !== names[c.i]);
@@ -154,7 +168,7 @@ const divergedScenario = fc.record({
     forks: fc.array(fc.record({ at: fc.nat(12), len: fc.integer({ min: 1, max: 6 }) }), { maxLength: 2 }),
   }), { minLength: 1, maxLength: 3 }),
   nodes: fc.array(fc.record({
-    state: fc.constantFrom('ok', 'ok', 'ok', 'fail', 'down'),
+    state: fc.constantFrom('ok', 'ok', 'ok', 'errant', 'down'),
     picks: fc.array(fc.record({ branch: fc.nat(2), upto: fc.nat(20) }), { minLength: 3, maxLength: 3 }),
   }), { minLength: 1, maxLength: 5 }),
 });
@@ -198,7 +212,7 @@ test('property: diverged histories and several streams: exactly the nodes lackin
     const pub = (i: number): Publication => {
       const n = nodes[i]!;
       if (n.state === 'down') return { token: 't', state: 'down', why: 'x' };
-      if (n.state === 'fail') return { token: 't', state: 'fail', why: 'x', position: h[i]!.position };
+      if (n.state === 'errant') return { token: 't', state: 'errant', why: 'x', position: h[i]!.position };
       return ok(h[i]!.position);
     };
     const promotable = nodes.map((n, i) => ({ ...n, i })).filter((n) => n.state === 'ok');
