@@ -11,7 +11,7 @@ import {
 } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { run, describeResult, type RunResult } from '../../../lib/exec.ts';
+import { run, describeResult, redact, type RunResult } from '../../../lib/exec.ts';
 import { Deadline, pollUntil, sleep } from '../../../lib/deadline.ts';
 import {
   CLIENT, CLUSTER_PROPERTIES, PROBE_SOURCES, DEFAULT_LAB_DIR, DEFAULTS, DISK_LAYOUT, IPMI_EMU, LAB_BIN, LINKED_PROGRAMS, NODE_PATH,
@@ -517,10 +517,20 @@ export class Lab {
     return run(cmd!, args, { timeoutMs: opts.timeoutMs ?? CMD_TIMEOUT, input: opts.input, cleanEnv: true, env: { PATH: NODE_PATH } });
   }
 
-  /** Like on(), but a failure is an exception that names the command and its stderr. */
+  /**
+   * Like on(), but a failure is an exception that names the command as run on the node (without
+   * nsenter's wrapper) and the end of its stderr: pcs gives the reason on the lines before its last
+   * ("Error: Agent 'stonith:fence_ipmi' is not installed ..." above "Errors have occurred").
+   * The BMC password a pcs command carries is hidden.
+   */
   async onOk(node: string, argv: readonly string[], opts: OnOptions = {}): Promise<string> {
     const r = await this.on(node, argv, opts);
-    if (r.code !== 0) throw new LabError(`on ${node}: ${describeResult(r)}${r.stdout ? `\n${r.stdout.trim()}` : ''}`);
+    if (r.code !== 0) {
+      const secrets = [this.config.bmcPassword];
+      const head = describeResult({ ...r, command: argv[0] ?? '', args: argv.slice(1), stderr: '' }, secrets);
+      const err = r.stderr.trim().split('\n').filter(Boolean).slice(-6).map((l) => `\n  ${l}`).join('');
+      throw new LabError(redact(`on ${node}: ${head}${err}${r.stdout ? `\n${r.stdout.trim()}` : ''}`, secrets));
+    }
     return r.stdout;
   }
 
