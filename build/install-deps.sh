@@ -7,7 +7,7 @@ PKGS=(
   iproute2 iputils-arping ndisc6 libxml2-utils procps psmisc
   pacemaker pacemaker-cli-utils corosync pcs resource-agents fence-agents
   mariadb-server mariadb-client openipmi ipmitool openssh-server openssh-client
-  rpm rpmlint dpkg-dev cpio man-db
+  rpm rpmlint dpkg-dev cpio man-db mmdebstrap
 )
 missing=()
 for p in "${PKGS[@]}"; do
@@ -24,3 +24,5 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 command -v node >/dev/null || { echo "node is missing: install Node.js 18.19 or later" >&2; exit 1; }
+# MySQL 9.7 for the integration tests, in its own sid root (never in the host); cached, fails loudly.
+bash "$(dirname "$0")/mysql-root.sh"
