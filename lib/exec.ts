@@ -1,5 +1,6 @@
 // The one way vigil runs other programs: argument arrays only (never a shell string), every run
-// bounded by a timeout and an AbortSignal, secrets passed through the environment or stdin.
+// bounded by a timeout and an AbortSignal (which end the program's whole process group) and its
+// output by a size, secrets passed through the environment or stdin.
 //
 // We use node:child_process directly rather than execa: agents start once per operation and
 // execa's module graph costs several milliseconds of start-up on every monitor, for features
