@@ -79,18 +79,24 @@ export interface ConsistencyInput {
 export interface ConsistencyVerdict {
   errant?: Errant;
   missing?: Errant;
-  /** The question is settled: the replica had processed everything the primary held (record it). */
+  /**
+   * Nothing is left undecided (record it): every transaction of the primary that could be missing
+   * has either been applied or been streamed past. Errant transactions are always decided; only a
+   * replica still catching up on what it could have skipped is not settled, and is asked about
+   * again at the next monitor. A replica merely behind on the primary's own newest is settled, so
+   * a busy cluster's replicas do not log in to the primary at every monitor.
+   */
   settled: boolean;
 }
 
 export function compareWithPrimary(i: ConsistencyInput): ConsistencyVerdict {
   const errant = errantTransactions(i.local, i.primary);
   if (i.local.family === 'mysql' && i.primary.family === 'mysql') {
-    if (!i.caughtUp) return { errant, settled: false };
     const own = (i.primaryUuid ?? '').toLowerCase();
     const lacks = gtidSubtract(i.primary.set, i.local.set);
     const older = new Map([...lacks].filter(([k]) => !own || !(k === own || k.startsWith(`${own}:`))));
     if (older.size === 0) return { errant, settled: true };
+    if (!i.caughtUp) return { errant, settled: false };
     const gtids = formatGtidSet(older).split(',');
     return { errant, missing: { gtids, text: gtids.join(', ') }, settled: true };
   }
@@ -101,15 +107,15 @@ export function compareWithPrimary(i: ConsistencyInput): ConsistencyVerdict {
   // position in a domain is at or past the primary's last transaction from this server id has
   // streamed past it, so lacking it means it was skipped, not that it is still on its way.
   const gtids: string[] = [];
+  let settled = true;
   for (const [key, seq] of [...primary.state.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) {
     const [domain, server] = key.split('-').map(Number) as [number, number];
     if (server !== i.serverId) continue;
     const mine = local.state.get(key) ?? 0n;
     const at = local.pos.get(domain)?.seq ?? 0n;
-    if (seq <= mine || at < seq) continue;
+    if (seq <= mine) continue;
+    if (at < seq) { settled = false; continue; }
     gtids.push(seq === mine + 1n ? `${domain}-${server}-${seq}` : `${domain}-${server}-${mine + 1n}..${domain}-${server}-${seq}`);
   }
-  let settled = true;
-  for (const [d, p] of primary.pos) if ((local.pos.get(d)?.seq ?? 0n) < p.seq) settled = false;
   return { errant, missing: gtids.length ? { gtids, text: gtids.join(', ') } : undefined, settled };
 }
