@@ -5,11 +5,16 @@
 // (environment only). Pacemaker's tools are replaced by the recorders in fake-cluster/, which
 // keep attributes in files: the real cluster is exercised by the lab.
 //
+// Two flavours (VIGIL_FLAVOURS, both by default): MariaDB from the host's packages, and MySQL 9.7
+// from the sid root build/mysql-root.sh caches, run through its chroot wrapper. Everything that
+// differs between them (template, option file, grants, status statements, GTID positions) sits
+// in the TestFlavour objects below, so one test file runs against both.
+//
 // Every server is tracked by pid; cleanup() kills them all (SIGCONT + SIGKILL) even when a test
 // failed, and removes the temporary tree. Only processes whose command line names a datadir in
 // that tree are signalled: a pid read from a stale pid file may belong to anybody by then.
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -41,11 +46,10 @@ export interface Node {
 export interface AgentRun extends RunResult { reason?: string }
 
 /** Fails with a clear message when the machine cannot run these tests. */
-export function requirements(): string | undefined {
+export function requirements(flavour: TestFlavour = MARIADB): string | undefined {
   if (process.getuid?.() !== 0) return 'the MariaDB integration tests need root (servers run as user mysql)';
-  if (!existsSync(MARIADBD)) return 'mariadbd is not installed (apt-get install mariadb-server)';
   if (!existsSync(AGENT)) return `${AGENT} is missing: run npm run build first`;
-  return undefined;
+  return flavour.missing();
 }
 
 async function must(cmd: string, args: string[], timeoutMs = 60_000): Promise<RunResult> {
@@ -142,7 +146,10 @@ export interface TransitionPlan {
 }
 
 export interface ClusterOptions {
+  /** Which server (default MariaDB): see flavours(). */
+  flavour?: TestFlavour;
   nodes?: number;
+  /** The MariaDB port of the first node; a MySQL cluster adds TestFlavour.portOffset. */
   basePort?: number;
   /** Extra OCF_RESKEY_* parameters for every agent run. */
   params?: Record<string, string>;
@@ -155,22 +162,25 @@ export class MariaCluster {
   readonly fakeDir: string;
   private readonly knownPids = new Set<number>();
   params: Record<string, string>;
+  readonly flavour: TestFlavour;
 
   private constructor(readonly dir: string, opts: ClusterOptions) {
     this.fakeDir = join(dir, 'cluster');
-    this.params = { ...opts.params };
+    this.flavour = opts.flavour ?? MARIADB;
+    this.params = { ...this.flavour.params, ...opts.params };
   }
 
   static async create(opts: ClusterOptions = {}): Promise<MariaCluster> {
-    const why = requirements();
+    const flavour = opts.flavour ?? MARIADB;
+    const why = requirements(flavour);
     if (why) throw new Error(why);
-    const tpl = await mariadbTemplate();
+    const tpl = await flavour.template();
     const dir = mkdtempSync(join(tmpdir(), 'vigil-mysql-it-'));
     chmodSync(dir, 0o755); // the servers run as mysql and must traverse it
     const c = new MariaCluster(dir, opts);
     mkdirSync(c.fakeDir, { recursive: true });
     const n = opts.nodes ?? 3;
-    const base = opts.basePort ?? 33061;
+    const base = (opts.basePort ?? 33061) + flavour.portOffset;
     for (let i = 1; i <= n; i++) {
       const nd = join(dir, `n${i}`);
       const node: Node = {
@@ -180,15 +190,27 @@ export class MariaCluster {
       };
       mkdirSync(nd, { recursive: true });
       cpSync(tpl, node.datadir, { recursive: true });
-      writeFileSync(node.config, mariadbConfig({ serverId: i, reportHost: `n${i}`, bindAddress: '127.0.0.1', logError: join(nd, 'mysqld.err'),
+      // MySQL keeps its server_uuid there: every copy would share the template's.
+      rmSync(join(node.datadir, 'auto.cnf'), { force: true });
+      writeFileSync(node.config, flavour.config({ serverId: i, reportHost: `n${i}`, bindAddress: '127.0.0.1', logError: join(nd, 'mysqld.err'),
         extra: typeof opts.serverOptions === 'function' ? opts.serverOptions(`n${i}`) : opts.serverOptions }));
       c.nodes.push(node);
     }
     await must('chown', ['-R', `${SERVER_USER}:${SERVER_USER}`, ...c.nodes.map((x) => x.datadir)]);
     // The server (user mysql) writes its error log next to the datadir.
     for (const x of c.nodes) await must('chown', [`${SERVER_USER}:${SERVER_USER}`, x.dir]);
+    await flavour.expose(dir);
     return c;
   }
+
+  /** The server's executed GTID set (MariaDB: gtid_current_pos, MySQL: gtid_executed). */
+  async gtid(node: Node): Promise<string> { return this.flavour.gtid(node); }
+  /** The replica status in the flavour's own words, with neutral names for what tests check; undefined: not a replica. */
+  async replica(node: Node): Promise<ReplicaStatus | undefined> { return this.flavour.replica(node); }
+  /** STOP/START/RESET of the replica threads in the flavour's statements. */
+  async replication(node: Node, what: ReplicationVerb): Promise<void> { await this.root(node, this.flavour.statements[what]); }
+  /** A semi-sync variable or status name in the flavour's words: semi('source_enabled'), semi('Replica_status'). */
+  semi(suffix: string): string { return this.flavour.semi(suffix); }
 
   node(name: string): Node {
     const n = this.nodes.find((x) => x.name === name);
@@ -352,8 +374,227 @@ export class MariaCluster {
       signal(p, 'SIGKILL');
     }
     await waitFor(() => targets.every((p) => !isAlive(p)), 10_000, 'test servers to die').catch(() => undefined);
+    // Unmounted before anything is removed: removing through the mount would reach the tree itself.
+    await this.flavour.unexpose(this.dir);
     if (!keep) rmSync(this.dir, { recursive: true, force: true });
   }
 
   listDir(): string[] { return readdirSync(this.dir); }
+}
+
+// ---- flavours ------------------------------------------------------------------------------
+
+export type FlavourName = 'mariadb' | 'mysql';
+export type ReplicationVerb = 'stop' | 'start' | 'stop-io' | 'start-io' | 'stop-sql' | 'start-sql' | 'reset-all';
+
+/** What tests read from SHOW SLAVE STATUS / SHOW REPLICA STATUS, under one set of names. */
+export interface ReplicaStatus {
+  ioRunning: string;
+  sqlRunning: string;
+  sourcePort: number;
+  lastIoErrno: number;
+  lastIoError: string;
+  lastSqlErrno: number;
+  /** Bytes of the source's binary log received and applied (same file: compare them). */
+  readPos: number;
+  execPos: number;
+  /** Positioned by GTID (MariaDB Using_Gtid, MySQL Auto_Position). */
+  gtidPositioning: boolean;
+  /** The row as the server sent it, for what only one flavour has. */
+  raw: Record<string, unknown>;
+}
+
+export interface ServerConfigOptions { serverId: number; reportHost: string; bindAddress: string; logError: string; extra?: Record<string, string> }
+
+export interface TestFlavour {
+  name: FlavourName;
+  /** For test titles: "three MySQL servers". */
+  label: string;
+  /** Where the flavour's ports start relative to MariaDB's (MySQL tests use 34061-34199). */
+  portOffset: number;
+  /** Agent parameters every run gets (the binary). */
+  params: Record<string, string>;
+  missing(): string | undefined;
+  /** The initialised template datadir (copied per node). */
+  template(): Promise<string>;
+  config(o: ServerConfigOptions): string;
+  /** Make a host directory visible to the servers at the same path (MySQL runs in its own root). */
+  expose(dir: string): Promise<void>;
+  unexpose(dir: string): Promise<void>;
+  gtid(node: Node): Promise<string>;
+  replica(node: Node): Promise<ReplicaStatus | undefined>;
+  statements: Record<ReplicationVerb, string> & { binlogStatus: string };
+  /** A semi-sync variable or status name given in MariaDB's words, in this flavour's. */
+  semi(mariadbName: string): string;
+  /** Has the replica received every transaction of `sourceGtid` (applied or not)? */
+  received(node: Node, sourceGtid: string): Promise<boolean>;
+}
+
+const num = (v: unknown) => Number(v ?? 0);
+
+export const MARIADB: TestFlavour = {
+  name: 'mariadb', label: 'MariaDB', portOffset: 0, params: {},
+  missing: () => (existsSync(MARIADBD) ? undefined : 'mariadbd is not installed (apt-get install mariadb-server)'),
+  template: () => mariadbTemplate(),
+  config: (o) => mariadbConfig(o),
+  expose: async () => undefined,
+  unexpose: async () => undefined,
+  gtid: async (node) => String((await sqlAs(node.socket, 'root', '', 'SELECT @@gtid_current_pos AS g'))[0]!.g),
+  replica: async (node) => {
+    const r = (await sqlAs(node.socket, 'root', '', 'SHOW SLAVE STATUS'))[0];
+    if (!r) return undefined;
+    return {
+      ioRunning: String(r.Slave_IO_Running), sqlRunning: String(r.Slave_SQL_Running), sourcePort: num(r.Master_Port),
+      lastIoErrno: num(r.Last_IO_Errno), lastIoError: String(r.Last_IO_Error ?? ''), lastSqlErrno: num(r.Last_SQL_Errno),
+      readPos: num(r.Read_Master_Log_Pos), execPos: num(r.Exec_Master_Log_Pos), gtidPositioning: r.Using_Gtid !== 'No', raw: r,
+    };
+  },
+  statements: {
+    stop: 'STOP SLAVE', start: 'START SLAVE', 'stop-io': 'STOP SLAVE IO_THREAD', 'start-io': 'START SLAVE IO_THREAD',
+    'stop-sql': 'STOP SLAVE SQL_THREAD', 'start-sql': 'START SLAVE SQL_THREAD', 'reset-all': 'RESET SLAVE ALL', binlogStatus: 'SHOW MASTER STATUS',
+  },
+  semi: (n) => n,
+  received: async (node, g) => String((await sqlAs(node.socket, 'root', '', 'SHOW SLAVE STATUS'))[0]?.Gtid_IO_Pos) === g,
+};
+
+/** Where build/mysql-root.sh keeps the MySQL root and its chroot wrapper. */
+export const MYSQL_CACHE = process.env.VIGIL_MYSQL_CACHE ?? '/var/cache/vigil/mysql';
+export const MYSQL_ROOT = join(MYSQL_CACHE, 'root');
+export const MYSQLD = join(MYSQL_CACHE, 'mysqld');
+
+const mountPoints = (): string[] => readFileSync('/proc/self/mountinfo', 'utf8').split('\n')
+  .map((l) => l.split(' ')[4] ?? '').filter(Boolean).map((m) => m.replace(/\\(\d{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8))));
+
+/** Bind-mount `dir` at the same path inside the MySQL root: datadir, socket, pid file, log, option file. */
+async function mysqlExpose(dir: string): Promise<void> {
+  const mp = join(MYSQL_ROOT, dir);
+  mkdirSync(mp, { recursive: true });
+  await must('mount', ['--bind', dir, mp]);
+}
+
+async function mysqlUnexpose(dir: string): Promise<void> {
+  const mp = join(MYSQL_ROOT, dir);
+  if (mountPoints().includes(mp)) {
+    const r = await run('umount', [mp], { timeoutMs: 10_000 });
+    if (r.code !== 0) await must('umount', ['-l', mp]);
+  }
+  // Only the empty mount point: never anything recursive below the root's /tmp.
+  try { rmdirSync(mp); } catch { /* not empty: something else is there, leave it */ }
+}
+
+/** Mounts left by a test process that died: their host side is gone. */
+async function mysqlSweepStale(): Promise<void> {
+  const prefix = join(MYSQL_ROOT, 'tmp') + '/';
+  for (const mp of mountPoints()) {
+    if (!mp.startsWith(prefix)) continue;
+    const host = mp.slice(MYSQL_ROOT.length);
+    if (!existsSync(host)) await mysqlUnexpose(host);
+  }
+}
+
+/**
+ * MySQL's template datadir (mysqld --initialize-insecure, once per machine and version), with the
+ * accounts of mariadbTemplate() under MySQL's privilege names. The binary log is off while it is
+ * made, so the copies hold no GTIDs of their own.
+ */
+export async function mysqlTemplate(): Promise<string> {
+  await mysqlSweepStale();
+  const out = (await must(MYSQLD, ['--version'])).stdout;
+  const ver = (/Ver\s+(\d+\.\d+\.\d+)/.exec(out)?.[1] ?? 'x').replace(/[^0-9.]/g, '');
+  const dir = join(tmpdir(), `vigil-my-tpl-${ver}-g1`);
+  if (existsSync(join(dir, '.complete'))) return join(dir, 'data');
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  chmodSync(dir, 0o755);
+  await must('chown', [`${SERVER_USER}:${SERVER_USER}`, dir]);
+  const data = join(dir, 'data');
+  await mysqlExpose(dir);
+  try {
+    await must(MYSQLD, ['--no-defaults', '--initialize-insecure', `--datadir=${data}`, `--user=${SERVER_USER}`, '--disable-log-bin',
+      '--innodb-redo-log-capacity=16M', `--log-error=${join(dir, 'init.err')}`], 120_000);
+    const sock = join(dir, 'boot.sock');
+    const pid = await spawnDetached(MYSQLD, ['--no-defaults', `--datadir=${data}`, `--user=${SERVER_USER}`, '--skip-networking', '--mysqlx=OFF',
+      '--disable-log-bin', '--performance-schema=OFF', `--socket=${sock}`, `--pid-file=${join(dir, 'boot.pid')}`, '--innodb-buffer-pool-size=16M',
+      `--log-error=${join(dir, 'boot.err')}`], {});
+    try {
+      await waitFor(async () => {
+        if (!isAlive(pid)) throw new Error(`the bootstrap server died: ${readFileSync(join(dir, 'boot.err'), 'utf8').slice(-600)}`);
+        try { await sqlAs(sock, 'root', '', 'SELECT 1'); return true; } catch { return false; }
+      }, 60_000, 'the bootstrap server');
+      const stmts = [
+        ...['%', 'localhost'].flatMap((h) => [
+          `CREATE USER '${REPL_USER}'@'${h}' IDENTIFIED BY '${REPL_PASSWORD}'`,
+          // docs/mysql.md section 1: MySQL's names for what MariaDB calls BINLOG MONITOR, SLAVE MONITOR, READ_ONLY ADMIN.
+          `GRANT REPLICATION SLAVE, REPLICATION CLIENT, PROCESS, RELOAD, SELECT, CONNECTION_ADMIN, SYSTEM_VARIABLES_ADMIN, REPLICATION_SLAVE_ADMIN ON *.* TO '${REPL_USER}'@'${h}'`,
+        ]),
+        'CREATE DATABASE vigiltest',
+        'CREATE TABLE vigiltest.t (id INT PRIMARY KEY, v VARCHAR(100)) ENGINE=InnoDB',
+        ...['%', 'localhost'].flatMap((h) => [
+          `CREATE USER '${APP_USER}'@'${h}' IDENTIFIED BY '${APP_PASSWORD}'`,
+          `GRANT SELECT, INSERT, UPDATE, DELETE ON vigiltest.* TO '${APP_USER}'@'${h}'`,
+        ]),
+      ];
+      for (const s of stmts) await sqlAs(sock, 'root', '', s);
+    } finally {
+      signal(pid, 'SIGTERM');
+      await waitFor(() => !isAlive(pid), 30_000, 'the bootstrap server to stop').catch(() => signal(pid, 'SIGKILL'));
+    }
+  } finally {
+    await mysqlUnexpose(dir);
+  }
+  writeFileSync(join(dir, '.complete'), 'ok\n');
+  return data;
+}
+
+/** MySQL's option file: GTIDs on, both semi-sync plugins loaded, no X protocol listener, small buffers. */
+export function mysqlConfig(o: ServerConfigOptions): string {
+  return [
+    '[mysqld]', `server_id=${o.serverId}`, `report_host=${o.reportHost}`, `bind_address=${o.bindAddress}`, 'skip_name_resolve=ON',
+    'log_bin=mysql-bin', 'log_replica_updates=ON', 'relay_log=relay-bin', 'relay_log_recovery=ON',
+    'gtid_mode=ON', 'enforce_gtid_consistency=ON', 'plugin_load_add=semisync_source.so', 'plugin_load_add=semisync_replica.so',
+    // The X plugin listens on 33060 otherwise; performance_schema halves the resident size (about 560 -> 300 MB).
+    'mysqlx=OFF', 'performance_schema=OFF', 'innodb_buffer_pool_size=32M', 'innodb_redo_log_capacity=16M',
+    'sync_binlog=1', 'innodb_flush_log_at_trx_commit=1', `log_error=${o.logError}`,
+    ...Object.entries(o.extra ?? {}).map(([k, v]) => `${k}=${v}`), '',
+  ].join('\n');
+}
+
+export const MYSQL: TestFlavour = {
+  name: 'mysql', label: 'MySQL', portOffset: 1000, params: { binary: MYSQLD },
+  missing: () => (existsSync(MYSQLD) ? undefined : `${MYSQLD} is missing: MySQL 9.7 is not built (bash build/mysql-root.sh; build/install-deps.sh runs it)`),
+  template: () => mysqlTemplate(),
+  config: (o) => mysqlConfig(o),
+  expose: mysqlExpose,
+  unexpose: mysqlUnexpose,
+  gtid: async (node) => String((await sqlAs(node.socket, 'root', '', 'SELECT @@GLOBAL.gtid_executed AS g'))[0]!.g).replace(/\n/g, ''),
+  replica: async (node) => {
+    const r = (await sqlAs(node.socket, 'root', '', 'SHOW REPLICA STATUS'))[0];
+    if (!r) return undefined;
+    return {
+      ioRunning: String(r.Replica_IO_Running), sqlRunning: String(r.Replica_SQL_Running), sourcePort: num(r.Source_Port),
+      lastIoErrno: num(r.Last_IO_Errno), lastIoError: String(r.Last_IO_Error ?? ''), lastSqlErrno: num(r.Last_SQL_Errno),
+      readPos: num(r.Read_Source_Log_Pos), execPos: num(r.Exec_Source_Log_Pos), gtidPositioning: num(r.Auto_Position) === 1, raw: r,
+    };
+  },
+  statements: {
+    stop: 'STOP REPLICA', start: 'START REPLICA', 'stop-io': 'STOP REPLICA IO_THREAD', 'start-io': 'START REPLICA IO_THREAD',
+    'stop-sql': 'STOP REPLICA SQL_THREAD', 'start-sql': 'START REPLICA SQL_THREAD', 'reset-all': 'RESET REPLICA ALL', binlogStatus: 'SHOW BINARY LOG STATUS',
+  },
+  semi: (n) => n.replace(/master/g, 'source').replace(/slave/g, 'replica'),
+  received: async (node, g) => {
+    const r = (await sqlAs(node.socket, 'root', '', 'SHOW REPLICA STATUS'))[0];
+    if (!r) return false;
+    const have = [r.Retrieved_Gtid_Set, r.Executed_Gtid_Set].map((x) => String(x ?? '').replace(/\n/g, '')).filter(Boolean).join(',');
+    return Number((await sqlAs(node.socket, 'root', '', 'SELECT GTID_SUBSET(?, ?) AS s', [g, have]))[0]!.s) === 1;
+  },
+};
+
+/** The flavours to run: VIGIL_FLAVOURS (comma-separated: mariadb, mysql), both by default. */
+export function flavours(): TestFlavour[] {
+  const names = (process.env.VIGIL_FLAVOURS ?? 'mariadb,mysql').split(',').map((s) => s.trim()).filter(Boolean);
+  return names.map((n) => {
+    if (n === 'mariadb') return MARIADB;
+    if (n === 'mysql') return MYSQL;
+    throw new Error(`VIGIL_FLAVOURS: unknown flavour "${n}" (mariadb, mysql)`);
+  });
 }
