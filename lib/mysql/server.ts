@@ -20,6 +20,11 @@ export interface ServerConfig {
   flavour: FlavourName;
   /** Semi-synchronous replication (the semisync parameter). */
   semisync?: boolean;
+  /**
+   * This server was the last primary (the cluster's record of the last promotion names it): its
+   * crash recovery keeps everything in its binary log instead of running as a semi-sync replica's.
+   */
+  lastPrimary?: boolean;
 }
 
 /**
@@ -40,7 +45,11 @@ export function serverArgs(c: ServerConfig, runningAsRoot = true): string[] {
   // they would come back as errant transactions when the old primary rejoins. MariaDB 10.11 only
   // truncates the binary log when the role is also given as SLAVE (seen in the lab: a powered-off
   // primary's unacknowledged commit came back and its rejoin was refused).
-  if (c.semisync && c.flavour === 'mariadb') a.push('--rpl-semi-sync-slave-enabled=ON', '--init-rpl-role=SLAVE');
+  // Not for the last primary itself: recovery rolls back every transaction whose engine commit was
+  // not yet durable, acknowledged or not (seen in the lab: a kill -9'd primary lost its last
+  // acknowledged commit, which only a replica then held, or, running asynchronously, nobody). Its
+  // transactions are the cluster's newest history; a node promoted after it is recorded instead.
+  if (c.semisync && c.flavour === 'mariadb' && !c.lastPrimary) a.push('--rpl-semi-sync-slave-enabled=ON', '--init-rpl-role=SLAVE');
   if (c.log) a.push(`--log-error=${c.log}`);
   a.push(...c.additionalParameters);
   return a;

@@ -14,6 +14,7 @@ import {
   attributeCache, clearState, localNode, openLocal, publish, resolveBinary, saveState, serverConfig, withLocal, type Ctx,
 } from '../context.ts';
 import { applySemisync, assess, errantReason, followPrimary, readState, readStatus } from '../replication.ts';
+import { readLineage } from '../lineage.ts';
 
 async function binaryFlavour(ctx: Ctx, binary: string): Promise<FlavourName> {
   const r = await run(binary, ['--version'], { timeoutMs: ctx.deadline.cap(10_000), signal: ctx.signal });
@@ -45,6 +46,15 @@ function tail(file: string | undefined, lines = 4): string {
   } catch { return ''; }
 }
 
+/** Does the record of the last promotion name this node? (Then its crash recovery keeps all.) */
+async function wasLastPrimary(ctx: Ctx): Promise<boolean> {
+  if (!ctx.params.semisync) return false;
+  const [self, l] = await Promise.all([localNode(ctx), readLineage(ctx)]);
+  const yes = !!self && l.record?.primary === self;
+  if (yes) ctx.log.info(`${self} was the last primary (epoch ${l.record!.epoch}): crash recovery keeps every transaction in its binary log`);
+  return yes;
+}
+
 export async function start(ctx: Ctx): Promise<OcfCode> {
   const binary = resolveBinary(ctx);
   if (!binary) throw new OcfError(OCF.ERR_INSTALLED, 'no database server binary found (set binary=)');
@@ -58,7 +68,7 @@ export async function start(ctx: Ctx): Promise<OcfCode> {
     const owner = asRoot ? await ids(ctx, p.user) : { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
     prepareDir(dirname(p.socket), owner);
     prepareDir(dirname(p.pid), owner);
-    const cfg = serverConfig(ctx, binary, flavour);
+    const cfg = { ...serverConfig(ctx, binary, flavour), lastPrimary: await wasLastPrimary(ctx) };
     const args = serverArgs(cfg, asRoot);
     const out = join(p.datadir, 'vigil-mysqld.out');
     const logFile = p.log || out;

@@ -63,6 +63,10 @@ test('server command line: read-only and no replication from the first moment, p
   assert.ok(serverArgs({ ...cfg, semisync: true }).includes('--rpl-semi-sync-slave-enabled=ON'), 'MariaDB semi-sync: crash recovery as a replica');
   assert.ok(serverArgs({ ...cfg, semisync: true }).includes('--init-rpl-role=SLAVE'), 'MariaDB only truncates the binary log with the role given');
   assert.ok(!m.includes('--init-rpl-role=SLAVE'));
+  // The last primary keeps everything in its binary log: its recovery must not roll back
+  // acknowledged commits whose engine commit was not yet durable.
+  const last = serverArgs({ ...cfg, semisync: true, lastPrimary: true });
+  assert.ok(!last.includes('--init-rpl-role=SLAVE') && !last.includes('--rpl-semi-sync-slave-enabled=ON'), last.join(' '));
   assert.ok(!serverArgs({ ...cfg, flavour: 'mysql84', semisync: true }).some((a) => a.includes('semi')), 'MySQL: the plugins come from the option file');
 });
 
