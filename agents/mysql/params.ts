@@ -2,6 +2,7 @@
 // all come from here.
 import { defineParams } from '../../lib/ocf/params.ts';
 import { parseNodeMap } from './peers.ts';
+import { ipFamily, validInterfaceName } from '../../lib/net/addr.ts';
 
 const absolute = (what: string) => (v: string): string | undefined =>
   (v.startsWith('/') ? undefined : `${what} must be an absolute path, not "${v}"`);
@@ -138,6 +139,31 @@ export const params = defineParams({
     type: 'boolean', default: false,
     shortdesc: 'Promote while the cluster has fencing disabled',
     longdesc: 'A peer that does not answer is only safe to treat as stopped when the cluster fences what it loses. With stonith-enabled=false a silent peer may still be running and taking writes, so promotion is refused. true accepts that risk (test clusters only).',
+  },
+  // --- the write address (optional) ---
+  write_ip: {
+    type: 'string', default: '',
+    shortdesc: 'Write address held by the primary itself',
+    longdesc: 'An IPv4 or IPv6 address that the promoted instance holds itself: promote takes it the moment the server is writable (after the same duplicate-address probe as ocf:vigil:vip, run while the promotion catches up), demote and stop release it before anything else (resetting its connections), and the primary\'s monitor checks it (depth 10: for a second holder). The node that accepts writes is then exactly the node that holds the address, with no separate VIP resource, colocation or ordering: one step fewer in every failover. Empty: no address (use an ocf:vigil:vip resource colocated with the promoted instance instead). docs/mysql.md compares both set-ups.',
+    example: '192.0.2.50',
+    validate: (v) => (v === '' || ipFamily(v) ? undefined : `"${v}" is not an IPv4 or IPv6 address (give the prefix length in write_cidr_netmask)`),
+  },
+  write_cidr_netmask: {
+    type: 'string', default: '',
+    shortdesc: 'Prefix length of the write address',
+    longdesc: 'As ocf:vigil:vip\'s cidr_netmask: a prefix length or, for IPv4, a dotted netmask. Empty: taken from the connected route that contains write_ip.',
+    validate: (v) => (v === '' || /^\d{1,3}$/.test(v) || /^\d{1,3}(\.\d{1,3}){3}$/.test(v) ? undefined : `"${v}" is not a prefix length or netmask`),
+  },
+  write_nic: {
+    type: 'string', default: '',
+    shortdesc: 'Interface of the write address',
+    longdesc: 'As ocf:vigil:vip\'s nic. Empty: the interface of the connected route that contains write_ip.',
+    validate: (v) => (v === '' || validInterfaceName(v) ? undefined : `"${v}" is not a valid interface name`),
+  },
+  write_duplicate_timeout: {
+    type: 'integer', default: 300, min: 100, max: 10000,
+    shortdesc: 'Milliseconds the write address\'s duplicate probe listens',
+    longdesc: 'As ocf:vigil:vip\'s duplicate_timeout. The probe runs while the promotion catches up, so it adds to the failover only when catch-up is faster.',
   },
   // --- health ---
   lag_info: {

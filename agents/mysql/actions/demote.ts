@@ -15,6 +15,7 @@ import { findServer } from '../../../lib/mysql/server.ts';
 import { addressOf, loadState, openRemote, publish, RECORD_TTL_MS, saveState, withLocal, type Ctx, type LocalSession } from '../context.ts';
 import { readHoldings } from '../holdings.ts';
 import { applySemisync, assess, readStatus } from '../replication.ts';
+import { writeAddress } from '../write-address.ts';
 
 /**
  * Wait until `target` holds this server's transactions. Returns undefined when it does, else why it
@@ -55,6 +56,19 @@ async function waitForTarget(ctx: Ctx, s: LocalSession, target: string, reserveM
 }
 
 export async function demote(ctx: Ctx): Promise<OcfCode> {
+  const p = ctx.params;
+  // The write address goes first, with its connections, whatever the server's state: clients
+  // stop reaching this node at once, and the next primary finds nobody answering for it.
+  const released = writeAddress(ctx)?.release();
+  released?.catch(() => undefined);
+  try {
+    return await demoteServer(ctx);
+  } finally {
+    await released;
+  }
+}
+
+async function demoteServer(ctx: Ctx): Promise<OcfCode> {
   const p = ctx.params;
   const state = loadState(ctx);
   const sw = state.switchover && Date.now() - state.switchover.at < RECORD_TTL_MS ? state.switchover : undefined;

@@ -13,6 +13,7 @@ import { parseSemisyncStatus } from '../../../lib/mysql/semisync.ts';
 import { statusMap } from '../../../lib/mysql/status.ts';
 import { loadState, localNode, openLocal, publish, saveState, type AgentState, type Ctx, type LocalSession } from '../context.ts';
 import { updateProtection } from '../lineage.ts';
+import { writeAddress } from '../write-address.ts';
 import { assess, checkConsistency, followIfAdrift, readState, readStatus } from '../replication.ts';
 
 /**
@@ -43,6 +44,14 @@ async function watchProtection(ctx: Ctx, s: LocalSession, st: AgentState): Promi
   const now: Protection = parseSemisyncStatus(statusMap(await s.db.query(s.sql.semisyncStatus))).primaryActive ? 'sync' : 'async';
   if (st.protection === now) return;
   if (await updateProtection(ctx, await localNode(ctx), now)) saveState(ctx, { ...loadState(ctx), protection: now });
+}
+
+/** The primary holds its write address: taken again (after the probe) if something removed it. */
+async function keepWriteAddress(ctx: Ctx): Promise<void> {
+  const a = writeAddress(ctx);
+  if (!a || (await a.held(ctx.checkLevel))) return;
+  ctx.log.warn(`the write address ${ctx.params.write_ip} was not on this node: taking it again`);
+  await a.take();
 }
 
 export async function monitor(ctx: Ctx): Promise<OcfCode> {
@@ -78,10 +87,15 @@ export async function monitor(ctx: Ctx): Promise<OcfCode> {
       // What a probe reports is what Pacemaker will believe: keep the marker in step.
       if (ctx.isProbe && !st.promoted) saveState(ctx, { ...st, promoted: true });
       if (!promoted && !ctx.isProbe) ctx.log.error('the server is writable but this instance is not promoted');
-      if (promoted) await Promise.all([publish(ctx, { score: scoreValue(PRIMARY_SCORE), grade: 'OK', lag: '0' }), watchProtection(ctx, s, st)]);
+      if (promoted) {
+        await Promise.all([publish(ctx, { score: scoreValue(PRIMARY_SCORE), grade: 'OK', lag: '0' }), watchProtection(ctx, s, st),
+          keepWriteAddress(ctx).catch((e: Error) => { throw brokenPrimary(`its write address: ${e.message}`); })]);
+      }
       return OCF.RUNNING_PROMOTED;
     }
     if (promoted) throw brokenPrimary('the server is read-only');
+    // A read-only server never answers for the write address (a demote that failed half-way).
+    if (!ctx.isProbe && (await writeAddress(ctx)?.release())) ctx.log.warn(`this replica held the write address ${p.write_ip}: released`);
     let status = await readStatus(s);
     if (!ctx.isProbe && (!status || status.io !== 'running') && (await followIfAdrift(ctx, s, status))) status = await readStatus(s);
     const c = await checkConsistency(ctx, s, state, status);

@@ -16,6 +16,7 @@ import { guardWritablePeers } from '../guard.ts';
 import { readHoldings } from '../holdings.ts';
 import { acceptLossCommand, readLineage, writeLineage, type Lineage } from '../lineage.ts';
 import { applySemisync, catchUp, readState, readStatus } from '../replication.ts';
+import { writeAddress } from '../write-address.ts';
 import { requireFencing } from '../prerequisites.ts';
 
 /** Settle both, then throw the first failure (so no rejection is left unhandled). */
@@ -32,6 +33,7 @@ export async function promote(ctx: Ctx): Promise<OcfCode> {
   const self = await localNode(ctx);
   const st = loadState(ctx);
   const rec = st.election && Date.now() - st.election.at < RECORD_TTL_MS ? st.election : undefined;
+  const address = writeAddress(ctx);
   // Read from the CIB while the server is asked (one query, no waiting on the critical path).
   const lineage = readLineage(ctx);
   lineage.catch(() => undefined);
@@ -60,9 +62,13 @@ export async function promote(ctx: Ctx): Promise<OcfCode> {
     }
     if (!self) throw new OcfError(OCF.ERR_GENERIC, 'not promoted: this node\'s name is unknown, so the promotion cannot be recorded');
 
-    // Catch-up and the guard run side by side; the guard uses its own connections.
+    // Catch-up and the guard run side by side; the guard uses its own connections; the write
+    // address's duplicate probe only listens, so it runs meanwhile too.
     // Keep a second for the statements that follow.
+    const probing = address?.probe();
+    probing?.catch(() => undefined);
     await both(catchUp(ctx, s, 1000), guardWritablePeers(ctx, self, rec));
+    if (probing) await probing;
 
     const applied = formatPosition((await readHoldings(s)).applied);
     if (peers && status) {
@@ -89,7 +95,8 @@ export async function promote(ctx: Ctx): Promise<OcfCode> {
     }
     await applySemisync(ctx, s, s.sql.semisyncPrimary(p.semisync, p.semisync_timeout), p.semisync);
     for (const q of s.sql.writable) await s.db.exec(q);
-    const now = await readState(s);
+    // Clients reach the server the moment it takes writes, not a cluster step later.
+    const [now] = await Promise.all([readState(s), address?.take(Promise.resolve())]);
     if (now.readOnly || now.superReadOnly) throw new OcfError(OCF.ERR_GENERIC, 'the server is still read-only after promotion');
   });
   // protection: undefined makes the first monitor compare the record with what the server does.

@@ -5,9 +5,12 @@ import { rmSync } from 'node:fs';
 import { OCF, OcfError, type OcfCode } from '../../../lib/ocf/codes.ts';
 import { findServer, stopProcess } from '../../../lib/mysql/server.ts';
 import { clearState, publish, resolveBinary, type Ctx } from '../context.ts';
+import { writeAddress } from '../write-address.ts';
 
 export async function stop(ctx: Ctx): Promise<OcfCode> {
   const p = ctx.params;
+  // A stopped instance holds no write address (a demote released it; this covers a stop alone).
+  await writeAddress(ctx)?.release();
   const proc = findServer(p.pid, resolveBinary(ctx) ?? (p.binary || 'mariadbd'), p.datadir);
   if (proc) {
     ctx.log.info(`stopping server pid ${proc.pid}`);

@@ -6,6 +6,7 @@
 //                     election relies on (prerequisites.ts; a server_id shared with a peer at depth 10);
 //   5 ERR_INSTALLED:  no server binary on this node;
 //   2 ERR_ARGS:       wrong on this node (datadir, user, password file, login).
+import { writeAddress } from '../write-address.ts';
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { OCF, OcfError, type OcfCode } from '../../../lib/ocf/codes.ts';
@@ -52,6 +53,7 @@ export async function validate(ctx: Ctx): Promise<OcfCode> {
     throw new OcfError(OCF.ERR_ARGS, `datadir ${p.datadir} is not initialised (no mysql schema); run mariadb-install-db or mysqld --initialize`);
   }
   if (p.config && !existsSync(p.config)) throw new OcfError(OCF.ERR_ARGS, `option file ${p.config} does not exist on this node`);
+  await writeAddress(ctx)?.validate(); // the interface exists, the prefix is known, arping is there
   if (process.getuid?.() === 0) {
     const r = await run('id', ['-u', p.user], { timeoutMs: ctx.deadline.cap(5000), signal: ctx.signal });
     if (r.code !== 0) throw new OcfError(OCF.ERR_ARGS, `system user ${p.user} does not exist on this node`);
