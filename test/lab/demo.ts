@@ -194,6 +194,8 @@ interface Step { what: string; look: string }
 /** The step under way, once the demo may have started something; undefined before and after. */
 let current: Step | undefined;
 let tearing: Promise<void> | undefined;
+/** Set by Ctrl-C or SIGTERM: the steps then fail as the lab goes away, and that is no news. */
+let interrupted = false;
 
 async function step<T>(what: string, look: string, fn: () => Promise<T>): Promise<T> {
   current = { what, look };
@@ -205,7 +207,7 @@ async function step<T>(what: string, look: string, fn: () => Promise<T>): Promis
 function failureText(s: Step | undefined, e: unknown): string {
   const msg = (e instanceof Error ? e.message : String(e)).trim().split('\n');
   const shown = msg.slice(0, 12).map((l) => `    ${l}`).join('\n') + (msg.length > 12 ? `\n    ... (${msg.length - 12} more lines)` : '');
-  return `\n${bold('demo failed')} ${s ? `while ${s.what}` : ''}:\n${shown}\n` +
+  return `\n${bold('demo failed')}${s ? ` while ${s.what}` : ''}:\n${shown}\n` +
     (s ? `  to look closer: ${s.look}${/lab folder/.test(s.look) ? ` (${labDir})` : ''}\n` : '');
 }
 
@@ -249,6 +251,8 @@ function keepDetails(e: unknown): string | undefined {
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   process.on(sig, () => {
     clearLive();
+    if (interrupted) return;
+    interrupted = true;
     console.error(`\n${bold('demo interrupted')} (${sig})${current ? ` while ${current.what}` : ''}`);
     const s = current;
     (s ? tearDown('interrupted', 2) : Promise.resolve()).finally(() => process.exit(130));
@@ -256,6 +260,7 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
 }
 
 main().then((code) => { process.exitCode = code; }, async (e: unknown) => {
+  if (interrupted) return;
   clearLive();
   const s = current;
   console.error(failureText(s, e));
