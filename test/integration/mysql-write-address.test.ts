@@ -45,7 +45,7 @@ describe('ocf:vigil:mysql write_ip: the primary holds its own write address', { 
     const v = await agent('validate-all');
     assert.equal(v.code, 0, v.stderr);
     const bad = await agent('validate-all', { OCF_RESKEY_write_nic: 'eth9' });
-    assert.equal(bad.code, 5, bad.stderr);
+    assert.equal(bad.code, 2, bad.stderr); // OCF_ERR_ARGS, as ocf:vigil:vip says it
     assert.match(bad.reason ?? '', /interface eth9 does not exist/);
     const s = await agent('start');
     assert.equal(s.code, 0, s.stderr);

@@ -27,14 +27,18 @@ const { values } = parseArgs({ options: {
   'report-only': { type: 'boolean' }, since: { type: 'string' },
   // INFINITY: Pacemaker restarts a failed primary where it was (the heartbeat stack's usual setup).
   'migration-threshold': { type: 'string', default: '1' },
+  // vigil: the primary holds the write VIP itself (write_ip) instead of an ocf:vigil:vip resource.
+  'write-address': { type: 'boolean' },
 } });
+const writeAddress = values['write-address'] === true;
 const threshold = values['migration-threshold'] === 'INFINITY' ? 1_000_000 : Number(values['migration-threshold']);
 const say = (l: string) => console.error(l);
 const dir = process.env.VIGIL_LAB_DIR || DEFAULT_LAB_DIR;
 
 async function runStack(stack: DbStack, semisync: boolean, kinds: FaultKind[], repeat: number): Promise<void> {
   say(`== ${stack.name}, semi-sync ${semisync ? 'on' : 'off'}: bringing the lab up`);
-  const db = await DbCluster.start(stack, { semisync, migrationThreshold: threshold }, { log: (l) => say(`   lab: ${l}`) });
+  const wa = writeAddress && stack.name === 'vigil';
+  const db = await DbCluster.start(stack, { semisync, migrationThreshold: threshold, writeAddress: wa }, { log: (l) => say(`   lab: ${l}`) });
   try {
     for (let i = 0; i < repeat; i++) {
       for (const kind of kinds) {
@@ -47,7 +51,7 @@ async function runStack(stack: DbStack, semisync: boolean, kinds: FaultKind[], r
         const t = Date.now();
         try {
           const r = await runScenario(db, kind, { progress: (l) => say(`   ${l}`) });
-          record(db.lab, { ...resultRecord(r), migrationThreshold: threshold });
+          record(db.lab, { ...resultRecord(r), migrationThreshold: threshold, ...(wa ? { writeAddress: true } : {}) });
           say(describeResult(r).split('\n').map((l) => `   ${l}`).join('\n'));
         } catch (e) {
           say(`   ${kind} failed after ${Date.now() - t} ms: ${(e as Error).message.slice(0, 600)}`);
@@ -82,9 +86,9 @@ function report(since: number): string {
   out.push('|---|---|---|---|---|---|---|---|---|---|');
   for (const semisync of [true, false]) {
     for (const kind of ALL) {
-      for (const [stack, thr] of [['vigil', 1], ['heartbeat', 1], ['heartbeat', 1_000_000]] as const) {
+      for (const [stack, thr, wa] of [['vigil', 1, true], ['vigil', 1, false], ['heartbeat', 1, false], ['heartbeat', 1_000_000, false]] as const) {
         const rs = recs.filter((r) => r.scenario === kind && r.stack === stack && r.semisync === semisync &&
-          ((r.migrationThreshold as number | undefined) ?? 1) === thr);
+          ((r.migrationThreshold as number | undefined) ?? 1) === thr && (r.writeAddress === true) === wa);
         if (!rs.length) continue;
         const ok = rs.filter((r) => !r.failed);
         const afterFence = ok.filter((r) => typeof r.fenceDoneMs === 'number' && typeof r.firstWriteMs === 'number')
@@ -94,7 +98,7 @@ function report(since: number): string {
         const back = kind === 'errant'
           ? ok.map((r) => (r.refused ? 'refused' : r.converged ? 'joined' : 'joined, diverged')).join(', ')
           : kind === 'switchover' ? 'replica' : ok.map((r) => (r.failback ? 'FAILBACK' : r.refused ? 'refused (errant)' : r.rejoinMs !== undefined ? 'replica' : 'not back')).join(', ');
-        const label = `${stack}${rs[0]!.migrationThreshold !== undefined && rs[0]!.migrationThreshold !== 1 ? ` (migration-threshold ${rs[0]!.migrationThreshold})` : ''}`;
+        const label = `${stack}${wa ? ' (write_ip)' : ''}${rs[0]!.migrationThreshold !== undefined && rs[0]!.migrationThreshold !== 1 ? ` (migration-threshold ${rs[0]!.migrationThreshold})` : ''}`;
         out.push(`| ${SCENARIO_TITLES[kind]} | ${semisync ? 'on' : 'off'} | ${label} | ${sec(num(ok, 'outageMs'))} | ` +
           `${afterFence.length ? `${sec(afterFence)} / ${sec(vipAfterFence)}` : '-'} | ` +
           `${sum(num(ok, 'lostAcked'))} / ${sum(num(ok, 'lostOnReplicas'))} | ${sec(num(ok, 'secondOutageMs'))} | ${sum(num(ok, 'twoWritable'))} | ${back || '-'} | ` +

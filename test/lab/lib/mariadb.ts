@@ -53,6 +53,11 @@ export interface DbOptions {
   /** Clone meta: a failed instance moves at once (an election that defers also counts as one failure). */
   migrationThreshold?: number;
   failureTimeoutS?: number;
+  /**
+   * vigil only: the primary holds the write VIP itself (ocf:vigil:mysql write_ip) instead of an
+   * ocf:vigil:vip resource colocated with it and ordered after the promotion.
+   */
+  writeAddress?: boolean;
 }
 
 /**
@@ -162,7 +167,9 @@ export function dbCreateArgs(lab: Lab, stack: DbStack, o: DbOptions): string[] {
   const um = o.unpromotedMonitorS ?? 3;
   const params = stack.name === 'vigil'
     ? [`config=${NODE_CONFIG}`, `replication_user=${REPL_USER}`, `replication_password_file=${NODE_PASSWORD_FILE}`,
-      `node_map=${nodeMap(lab)}`, `semisync=${o.semisync}`]
+      `node_map=${nodeMap(lab)}`, `semisync=${o.semisync}`,
+      // The same 100 ms probe as the lab's VIP resources (below).
+      ...(o.writeAddress ? [`write_ip=${WRITE_VIP}`, 'write_cidr_netmask=24', 'write_nic=eth0', 'write_duplicate_timeout=100'] : [])]
     : ['binary=/usr/sbin/mariadbd', `config=${NODE_CONFIG}`, `datadir=${NODE_DATADIR}`, 'pid=/run/mysqld/mysqld.pid',
       'socket=/run/mysqld/mysqld.sock', `log=${NODE_ERROR_LOG}`, 'user=mysql', 'group=mysql',
       `replication_user=${REPL_USER}`, `replication_passwd=${REPL_PASSWORD}`];
@@ -176,13 +183,14 @@ export function dbCreateArgs(lab: Lab, stack: DbStack, o: DbOptions): string[] {
 }
 
 /** The pcs commands after the clone: write VIP with the promoted instance, read-only VIP on a healthy replica. */
-export function vipCommands(stack: DbStack): string[][] {
+export function vipCommands(stack: DbStack, o: Pick<DbOptions, 'writeAddress'> = {}): string[][] {
   // vigil's VIP listens 100 ms for a duplicate before taking the address (default 300 ms): answers
   // on this LAN take well under a millisecond. IPaddr2 does not check at all.
   const extra = stack.name === 'vigil' ? ['duplicate_timeout=100'] : [];
   const vip = (id: string, ip: string) => ['resource', 'create', id, stack.vipAgent, `ip=${ip}`, 'cidr_netmask=24', 'nic=eth0', ...extra,
     'op', 'monitor', 'interval=2s', 'timeout=20s', 'meta', 'resource-stickiness=100', '--disabled'];
-  const cmds = [
+  const embedded = stack.name === 'vigil' && o.writeAddress;
+  const cmds = embedded ? [] : [
     vip(WRITE_VIP_ID, WRITE_VIP),
     ['constraint', 'colocation', 'add', WRITE_VIP_ID, 'with', 'Promoted', CLONE, 'INFINITY'],
     ['constraint', 'order', 'promote', CLONE, 'then', 'start', WRITE_VIP_ID],
@@ -198,7 +206,7 @@ export function vipCommands(stack: DbStack): string[][] {
   }
   // Created disabled, enabled once constrained: a VIP started before its colocation would pull the
   // primary role over to wherever it happened to start.
-  cmds.push(['resource', 'enable', WRITE_VIP_ID]);
+  if (!embedded) cmds.push(['resource', 'enable', WRITE_VIP_ID]);
   if (stack.name === 'vigil') cmds.push(['resource', 'enable', READ_VIP_ID]);
   return cmds;
 }
@@ -259,5 +267,5 @@ export async function idsOn(lab: Lab, node: string, from: number, to: number): P
  */
 export async function createDbResources(lab: Lab, stack: DbStack, o: DbOptions, on = lab.anyLiveNode()): Promise<void> {
   await lab.pcs(on, dbCreateArgs(lab, stack, o));
-  for (const c of vipCommands(stack)) await lab.pcs(on, c);
+  for (const c of vipCommands(stack, o)) await lab.pcs(on, c);
 }

@@ -119,7 +119,10 @@ export class DbCluster {
       const r = dbRoles(st);
       if (r.promoted.length !== 1 || r.unpromoted.length !== this.lab.nodes.length - 1) { why = `roles ${JSON.stringify(r)}`; return undefined; }
       const primary = r.promoted[0]!;
-      if (runningOn(st, WRITE_VIP_ID).join() !== primary) { why = `write VIP on [${runningOn(st, WRITE_VIP_ID)}], primary ${primary}`; return undefined; }
+      if (this.opts.writeAddress) {
+        const a = await this.lab.on(primary, ['ip', '-o', 'addr', 'show', 'dev', 'eth0']);
+        if (!a.stdout.includes(`${WRITE_VIP}/`)) { why = `the primary ${primary} does not hold its write address ${WRITE_VIP}`; return undefined; }
+      } else if (runningOn(st, WRITE_VIP_ID).join() !== primary) { why = `write VIP on [${runningOn(st, WRITE_VIP_ID)}], primary ${primary}`; return undefined; }
       const ro = runningOn(st, READ_VIP_ID);
       if (this.stack.name === 'vigil' && ro.length !== 1) { why = 'read-only VIP not running'; return undefined; }
       const views = await Promise.all(this.lab.nodes.map((n) => serverView(this.lab, n)));
