@@ -6,11 +6,14 @@
 //   npm run bench:lab-mysql                               both stacks, semi-sync on and off, every scenario
 //   npm run bench:lab-mysql -- --stack heartbeat --semisync off --scenarios kill9,poweroff --repeat 2
 //   npm run bench:lab-mysql -- --report-only [--since ISO]   only print the table from results.jsonl
+//   npm run bench:lab-mysql -- --write-address            vigil's primary holds the write VIP itself (write_ip)
+//   npm run bench:lab-mysql -- --load 2                   under load: 2 busy processes throughout
 //
 // Each stack gets a fresh lab; before each scenario the cluster is put back to health (failures
 // cleared), and rebuilt from scratch when that is not enough (the heartbeat stack can be left with
 // broken replication). Records go to <lab dir>/results.jsonl (suite "mysql"); the markdown printed
 // at the end is the section of bench/RESULTS.md.
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -29,16 +32,29 @@ const { values } = parseArgs({ options: {
   'migration-threshold': { type: 'string', default: '1' },
   // vigil: the primary holds the write VIP itself (write_ip) instead of an ocf:vigil:vip resource.
   'write-address': { type: 'boolean' },
+  // Under load: this many busy processes (normal priority) run for the whole of each stack's runs.
+  load: { type: 'string', default: '0' },
 } });
+const load = Number(values.load);
 const writeAddress = values['write-address'] === true;
 const threshold = values['migration-threshold'] === 'INFINITY' ? 1_000_000 : Number(values['migration-threshold']);
 const say = (l: string) => console.error(l);
 const dir = process.env.VIGIL_LAB_DIR || DEFAULT_LAB_DIR;
 
+/**
+ * A fixed CPU load, the same for both stacks: `n` processes spinning at normal priority, started
+ * once the lab is up and stopped (by pid) when the stack's runs end.
+ */
+function startLoad(n: number): () => void {
+  const kids = Array.from({ length: n }, () => spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' }));
+  return () => { for (const k of kids) if (k.pid) try { process.kill(k.pid, 'SIGKILL'); } catch { /* gone */ } };
+}
+
 async function runStack(stack: DbStack, semisync: boolean, kinds: FaultKind[], repeat: number): Promise<void> {
-  say(`== ${stack.name}, semi-sync ${semisync ? 'on' : 'off'}: bringing the lab up`);
+  say(`== ${stack.name}, semi-sync ${semisync ? 'on' : 'off'}${load ? `, ${load} busy processes` : ''}: bringing the lab up`);
   const wa = writeAddress && stack.name === 'vigil';
   const db = await DbCluster.start(stack, { semisync, migrationThreshold: threshold, writeAddress: wa }, { log: (l) => say(`   lab: ${l}`) });
+  const stopLoad = startLoad(load);
   try {
     for (let i = 0; i < repeat; i++) {
       for (const kind of kinds) {
@@ -51,17 +67,18 @@ async function runStack(stack: DbStack, semisync: boolean, kinds: FaultKind[], r
         const t = Date.now();
         try {
           const r = await runScenario(db, kind, { progress: (l) => say(`   ${l}`) });
-          record(db.lab, { ...resultRecord(r), migrationThreshold: threshold, ...(wa ? { writeAddress: true } : {}) });
+          record(db.lab, { ...resultRecord(r), migrationThreshold: threshold, ...(wa ? { writeAddress: true } : {}), ...(load ? { load } : {}) });
           say(describeResult(r).split('\n').map((l) => `   ${l}`).join('\n'));
         } catch (e) {
           say(`   ${kind} failed after ${Date.now() - t} ms: ${(e as Error).message.slice(0, 600)}`);
-          record(db.lab, { suite: 'mysql', scenario: kind, stack: stack.name, semisync, migrationThreshold: threshold, failed: true, error: (e as Error).message.slice(0, 300) });
+          record(db.lab, { suite: 'mysql', scenario: kind, stack: stack.name, semisync, migrationThreshold: threshold, ...(wa ? { writeAddress: true } : {}), ...(load ? { load } : {}), failed: true, error: (e as Error).message.slice(0, 300) });
         }
         // After an errant rejoin (refused or not) the servers no longer agree: start over.
         if (kind === 'errant') await db.reset().catch((e: Error) => say(`   reset failed: ${e.message}`));
       }
     }
   } finally {
+    stopLoad();
     await stopLab(db.lab);
   }
 }
@@ -88,7 +105,7 @@ function report(since: number): string {
     for (const kind of ALL) {
       for (const [stack, thr, wa] of [['vigil', 1, true], ['vigil', 1, false], ['heartbeat', 1, false], ['heartbeat', 1_000_000, false]] as const) {
         const rs = recs.filter((r) => r.scenario === kind && r.stack === stack && r.semisync === semisync &&
-          ((r.migrationThreshold as number | undefined) ?? 1) === thr && (r.writeAddress === true) === wa);
+          ((r.migrationThreshold as number | undefined) ?? 1) === thr && (r.writeAddress === true) === wa && ((r.load as number | undefined) ?? 0) === load);
         if (!rs.length) continue;
         const ok = rs.filter((r) => !r.failed);
         const afterFence = ok.filter((r) => typeof r.fenceDoneMs === 'number' && typeof r.firstWriteMs === 'number')
