@@ -1,7 +1,7 @@
 // Where the read-only VIP went after a promotion (test/lab/lib/readonly-vip.ts), from sampler lines.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { roVipAfterPromotion } from './lib/readonly-vip.ts';
+import { roVipAfterPromotion, roVipPlacedAfterPromotion } from './lib/readonly-vip.ts';
 import { timelineSvg } from './lib/timeline-svg.ts';
 
 /** Samples every 100 ms from t=0: one ro-vip value per sample. */
@@ -63,3 +63,21 @@ test('chart: the primary answering on the read-only VIP is drawn as such (a band
   assert.ok(svg.includes('>n2 (primary)</text>'), 'the stretch on the primary says so');
   assert.ok(svg.includes('read-only VIP on the primary (band)'), 'the legend explains the band');
 });
+
+const ev = (t: number, task: string, node: string, rsc = 'db-ro-vip', rc = '0') => ({ t, kind: 'resource', node, rsc, task, rc });
+const PLACED: Array<{ name: string; events: ReturnType<typeof ev>[]; before?: string; want?: { node: string; t: number } }> = [
+  { name: 'moved off the promoted replica', before: 'n2', events: [ev(1000, 'stop', 'n2'), ev(1500, 'start', 'n3')], want: { node: 'n3', t: 1500 } },
+  { name: 'stayed on the promoted replica', before: 'n2', events: [ev(900, 'monitor', 'n2')], want: undefined },
+  { name: 'on the other replica all along', before: 'n3', events: [], want: { node: 'n3', t: 500 } },
+  { name: 'moved to the primary before the promotion, then to a replica', before: 'n3',
+    events: [ev(100, 'stop', 'n3'), ev(200, 'start', 'n2'), ev(2000, 'stop', 'n2'), ev(2100, 'start', 'n3')], want: { node: 'n3', t: 2100 } },
+  { name: 'to a replica, then back on the primary', before: 'n2',
+    events: [ev(1000, 'stop', 'n2'), ev(1100, 'start', 'n3'), ev(3000, 'stop', 'n3'), ev(3100, 'start', 'n2')], want: undefined },
+  { name: 'a failed start does not count; other resources do not count', before: 'n2',
+    events: [ev(1000, 'stop', 'n2'), ev(1100, 'start', 'n3', 'db-ro-vip', '1'), ev(1200, 'start', 'n3', 'db-vip')], want: undefined },
+];
+for (const c of PLACED) {
+  test(`read-only VIP placed after a promotion (n2 promoted at 500 ms), from the alerts: ${c.name}`, () => {
+    assert.deepEqual(roVipPlacedAfterPromotion(c.events, 'db-ro-vip', 500, 'n2', c.before), c.want);
+  });
+}

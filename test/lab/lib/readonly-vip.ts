@@ -44,3 +44,27 @@ export function describeRoVip(r: RoVipAfterPromotion, promotion: number): string
   const where = r.onReplica ? `on replica ${r.onReplica.node} from ${s(r.onReplica.t - promotion)} after the promotion` : 'never on a replica after the promotion';
   return `${where}; answered by the primary${r.primary ? ` ${r.primary}` : ''} for ${s(r.onPrimaryMs)} after the promotion`;
 }
+
+type Event = { t: number; kind: string; node: string; rsc: string; task: string; rc: string };
+
+/**
+ * The same from the cluster's side (the alert timeline): from when the read-only VIP `rsc` ran on
+ * a node other than the new primary and was not started on the primary again. `before` is its
+ * holder when the events begin. Unlike the client's view, this leaves out the client's ARP cache
+ * and reconnects: it is what the recipe decides.
+ */
+export function roVipPlacedAfterPromotion(events: readonly Event[], rsc: string, promotion: number, primary: string, before?: string): { node: string; t: number } | undefined {
+  let holder = before;
+  let placed: { node: string; t: number } | undefined = holder && holder !== primary ? { node: holder, t: promotion } : undefined;
+  for (const e of [...events].sort((a, b) => a.t - b.t)) {
+    if (e.kind !== 'resource' || e.rsc !== rsc || e.rc !== '0' || (e.task !== 'start' && e.task !== 'stop')) continue;
+    holder = e.task === 'start' ? e.node : holder === e.node ? undefined : holder;
+    if (e.t < promotion) {
+      placed = holder && holder !== primary ? { node: holder, t: promotion } : undefined;
+      continue;
+    }
+    if (holder === primary) placed = undefined;
+    else if (holder && !placed) placed = { node: holder, t: e.t };
+  }
+  return placed;
+}
