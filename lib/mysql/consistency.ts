@@ -7,9 +7,10 @@
 //     read_only, a FLUSH PRIVILEGES on a MySQL replica). Exactly errantTransactions(), the check a
 //     rejoin makes; never promotable while they stand.
 //   - missing: the replica went past transactions the primary holds without applying them. A
-//     replica skips events carrying its own server_id (replicate_same_server_id=0, both flavours;
-//     seen with MariaDB 10.11: a node rebuilt empty with its old server_id lacked every row it had
-//     written as a primary, with a GTID position equal to the primary's).
+//     replica skips events carrying its own server_id (replicate_same_server_id=0; seen with
+//     MariaDB 10.11 and MySQL 9.7: a node rebuilt empty with its old server_id lacked every row it
+//     had written as a primary, with replication caught up; MariaDB's GTID position even equal to
+//     the primary's).
 import { gtidSubtract, parseGtidSet, formatGtidSet } from './gtid.ts';
 import { errantTransactions, type Errant, type GtidFamily, type History } from './position.ts';
 
@@ -43,9 +44,10 @@ export interface ConsistencyRecord {
 /**
  * Even with nothing changed locally the primary is asked again this often: the cheap check cannot
  * see a write made under a forged identity (MariaDB SET SESSION server_id, MySQL gtid_next), nor
- * what a replica skipped. One comparison costs a login and four queries on the primary: 23-36 ms
- * of a 0.27-0.48 s monitor (MariaDB 10.11, loopback, 3 runs); once a minute per replica is nothing
- * beside its own dump thread, while asking at every 7 s monitor would add a tenth to each.
+ * what a replica skipped. One comparison costs a login and four queries on the primary: 17-54 ms
+ * of a 0.25-0.55 s monitor (loopback; MariaDB 10.11 and MySQL 9.7, 6 runs); once a minute per
+ * replica is nothing beside its own dump thread, while asking at every 7 s monitor would add a
+ * tenth to each and a login to the primary per replica every few seconds.
  */
 export const CONSISTENCY_RECHECK_MS = 60_000;
 

@@ -1,15 +1,18 @@
-// Seed 000's paranoia, continuously (issue 12 item 7), against real MariaDB servers on
-// 127.0.0.1:33141-33143 and 33146-33147: a write that lands on a replica (root writes past
-// read_only) is found by that replica's next regular monitor, graded FAIL, published as
-// db-errant with its GTIDs, logged, published at pre-promote as not promotable, and promote
-// refuses; a steady monitor does not ask the primary. A node rebuilt empty that kept its old
-// server_id: MariaDB's replica skips the events carrying its own id (what it once wrote as a
-// primary), so its GTID position equals the primary's while those rows are missing; its monitor
-// grades it CRITICAL naming them, and the documented rebuild with a new server_id heals it.
+// Seed 000's paranoia, continuously (issue 12 item 7), against real MariaDB and MySQL servers
+// (support/mariadb.ts flavours(); MariaDB on 127.0.0.1:33141-33147, MySQL 1000 ports up): a write
+// that lands on a replica (MariaDB: root writes past read_only; MySQL: FLUSH PRIVILEGES, which
+// super_read_only lets through and logs under the replica's own uuid) is found by that replica's
+// next regular monitor, graded FAIL, published as db-errant with its GTIDs, logged, published at
+// pre-promote as not promotable, and promote refuses; a steady monitor does not ask the primary.
+// A node rebuilt empty that kept its old server_id: both servers' replicas skip the events
+// carrying their own id (what the node once wrote as a primary), so replication looks caught up
+// while those rows are missing; its monitor grades it CRITICAL naming them, and the documented
+// rebuild with a new server_id heals it.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { MariaCluster, mariadbTemplate, type Node } from './support/mariadb.ts';
+import { join } from 'node:path';
+import { MariaCluster, flavours, type Node } from './support/mariadb.ts';
 import { signal } from '../../lib/daemon.ts';
 import { run } from '../../lib/exec.ts';
 
@@ -32,16 +35,17 @@ const replicated = (c: MariaCluster, nodes: Node[], id: number) => c.waitFor(asy
 /** Logins the server has accepted so far (this query's own included). */
 const connections = async (c: MariaCluster, n: Node) => Number((await c.root(n, "SHOW GLOBAL STATUS LIKE 'Connections'"))[0]!.Value);
 
-describe('ocf:vigil:mysql: a write on a replica is found by its monitor', { timeout: 300_000 }, () => {
+for (const flavour of flavours()) describe(`ocf:vigil:mysql (${flavour.label}): a write on a replica is found by its monitor`, { timeout: 300_000 }, () => {
   let c: MariaCluster;
   let n1: Node, n2: Node, n3: Node;
+  const mysql = flavour.name === 'mysql';
   before(async () => {
-    c = await MariaCluster.create({ nodes: 3, basePort: 33141 });
+    c = await MariaCluster.create({ flavour, nodes: 3, basePort: 33141 });
     [n1, n2, n3] = c.nodes as [Node, Node, Node];
   });
   after(async () => { await c?.cleanup(keep); });
 
-  test('root writes on n2 past read_only: the next monitor grades FAIL, publishes db-errant, and n2 is not promotable', async () => {
+  test('a write lands on replica n2: its next monitor grades FAIL, publishes db-errant, and n2 is not promotable', async () => {
     await setup(c, n1);
     for (let id = 1; id <= 3; id++) await c.app(n1, 'INSERT INTO vigiltest.t VALUES (?, ?)', [id, 'primary']);
     await replicated(c, [n2, n3], 3);
@@ -57,13 +61,15 @@ describe('ocf:vigil:mysql: a write on a replica is found by its monitor', { time
     const steadyMs = Date.now() - s0;
     assert.equal(await connections(c, n1), before + 1, `a steady monitor logged in to the primary:\n${steady.stderr}`);
 
-    // A SUPER/READ_ONLY ADMIN account (root) writes on the replica, binary log on.
-    await c.root(n2, 'INSERT INTO vigiltest.t VALUES (100, ?)', ['written on a replica']);
-    const errantGtid = String((await c.root(n2, 'SELECT @@gtid_binlog_pos AS g'))[0]!.g);
-    assert.match(errantGtid, /^0-2-\d+$/);
+    // MariaDB: root (READ_ONLY ADMIN) writes past read_only, binary log on. MySQL: super_read_only
+    // stops root, but FLUSH PRIVILEGES is let through and logged under the replica's own uuid.
+    if (mysql) await c.root(n2, 'FLUSH PRIVILEGES');
+    else await c.root(n2, 'INSERT INTO vigiltest.t VALUES (100, ?)', ['written on a replica']);
+    const own = mysql ? String((await c.root(n2, 'SELECT @@server_uuid AS u'))[0]!.u) : '0-2-';
+    const errantEnd = mysql ? '' : String((await c.root(n2, 'SELECT @@gtid_binlog_pos AS g'))[0]!.g).split('-')[2]!;
+    assert.match(await c.gtid(n2), mysql ? new RegExp(own) : /^0-2-\d+$/, 'the write took a GTID of the replica\'s own');
     // Replication itself still looks healthy: nothing but this check can see it.
-    const sl = (await c.root(n2, 'SHOW SLAVE STATUS'))[0]!;
-    assert.equal(sl.Slave_SQL_Running, 'Yes');
+    assert.equal((await c.replica(n2))!.sqlRunning, 'Yes');
 
     const t0 = Date.now();
     const m = await c.agentOk(n2, 'monitor', RECURRING);
@@ -73,7 +79,7 @@ describe('ocf:vigil:mysql: a write on a replica is found by its monitor', { time
     assert.equal(c.attr(n2, 'db-grade'), 'FAIL', m.stderr);
     assert.equal(c.score(n2), '-INFINITY');
     const attr = c.attr(n2, 'db-errant') ?? '';
-    assert.ok(attr.endsWith(errantGtid.split('-')[2]!) && attr.startsWith('0-2-'), `db-errant "${attr}" should name ${errantGtid}`);
+    assert.ok(attr.startsWith(own) && attr.endsWith(errantEnd), `db-errant "${attr}" should name the replica's own ${own}${errantEnd}`);
     assert.match(m.stderr, new RegExp(`errant transactions on this replica: ${attr.replace(/\./g, '\\.')}, which n1 \\(the primary\\) lacks`));
     // n3 is untouched.
     await c.agentOk(n3, 'monitor', RECURRING);
@@ -91,11 +97,11 @@ describe('ocf:vigil:mysql: a write on a replica is found by its monitor', { time
     assert.equal(c.attr(n2, 'db-grade'), 'FAIL', 'the finding survives the primary');
     const plan = { promote: [n2], active: [n2, n3], promoted: [] };
     await c.notifyAll('pre', 'promote', plan);
-    assert.match(c.attr(n2, 'db-position') ?? '', /^v1;[0-9a-f]+;(fail|errant):[^;]*errant transactions 0-2-/, c.attr(n2, 'db-position'));
+    assert.match(c.attr(n2, 'db-position') ?? '', new RegExp(`^v1;[0-9a-f]+;(fail|errant):[^;]*errant transactions ${own}`), c.attr(n2, 'db-position'));
     const p = await c.agent(n2, 'promote');
     assert.equal(p.code, 1, p.stderr);
-    assert.match(p.reason ?? '', /errant transactions 0-2-/);
-    assert.equal(Number((await c.root(n2, 'SELECT @@read_only AS ro'))[0]!.ro), 1, 'n2 stays read-only');
+    assert.match(p.reason ?? '', new RegExp(`errant transactions ${own}`));
+    assert.equal(Number((await c.root(n2, 'SELECT @@GLOBAL.read_only AS ro'))[0]!.ro), 1, 'n2 stays read-only');
     // n3, which holds every acknowledged commit, is promoted instead.
     await c.notifyAll('pre', 'promote', { promote: [n3], active: [n2, n3], promoted: [] });
     await c.agentOk(n3, 'promote');
@@ -103,11 +109,13 @@ describe('ocf:vigil:mysql: a write on a replica is found by its monitor', { time
   });
 });
 
-describe('ocf:vigil:mysql: a node rebuilt empty with its old server_id', { timeout: 300_000 }, () => {
+
+for (const flavour of flavours()) describe(`ocf:vigil:mysql (${flavour.label}): a node rebuilt empty with its old server_id`, { timeout: 300_000 }, () => {
   let c: MariaCluster;
   let n1: Node, n2: Node;
+  const mysql = flavour.name === 'mysql';
   before(async () => {
-    c = await MariaCluster.create({ nodes: 2, basePort: 33146 });
+    c = await MariaCluster.create({ flavour, nodes: 2, basePort: 33146 });
     [n1, n2] = c.nodes as [Node, Node];
   });
   after(async () => { await c?.cleanup(keep); });
@@ -116,19 +124,24 @@ describe('ocf:vigil:mysql: a node rebuilt empty with its old server_id', { timeo
     await c.agentOk(n, 'stop');
     rmSync(n.datadir, { recursive: true, force: true });
     rmSync(n.rsctmp, { recursive: true, force: true });
-    cpSync(await mariadbTemplate(), n.datadir, { recursive: true });
+    cpSync(await flavour.template(), n.datadir, { recursive: true });
+    rmSync(join(n.datadir, 'auto.cnf'), { force: true }); // MySQL: a new server_uuid, as a fresh datadir gets
     const r = await run('chown', ['-R', 'mysql:mysql', n.datadir], { timeoutMs: 30_000 });
     assert.equal(r.code, 0, r.stderr);
     if (serverId !== undefined) writeFileSync(n.config, readFileSync(n.config, 'utf8').replace(/^server_id=\d+$/m, `server_id=${serverId}`));
     await c.agentOk(n, 'start');
   };
+  /** Caught up: MariaDB's position equal to the primary's; MySQL's replica applied all it received, nothing pending. */
   const inStep = (a: Node, b: Node) => c.waitFor(async () => {
-    const g = async (n: Node) => String((await c.root(n, 'SELECT @@gtid_current_pos AS g'))[0]!.g);
-    return (await g(a)) === (await g(b));
+    if (!mysql) return (await c.gtid(a)) === (await c.gtid(b));
+    const r = await c.replica(a);
+    const last = String((await c.root(b, 'SELECT @@server_uuid AS u'))[0]!.u);
+    return !!r && r.ioRunning === 'Yes' && r.sqlRunning === 'Yes' && r.readPos === r.execPos && (await c.gtid(a)).includes(last);
   }, 15_000, `${a.name} in step with ${b.name}`);
 
-  test('MariaDB skips what the node wrote as a primary; its monitor grades CRITICAL naming those transactions; a new server_id heals it', async () => {
+  test('the replica skips what the node wrote as a primary; its monitor grades CRITICAL naming those transactions; a new server_id heals it', async () => {
     await setup(c, n1);
+    const uuid1 = mysql ? String((await c.root(n1, 'SELECT @@server_uuid AS u'))[0]!.u) : '';
     for (let id = 1; id <= 3; id++) await c.app(n1, 'INSERT INTO vigiltest.t VALUES (?, ?)', [id, 'by n1']);
     await replicated(c, [n2], 3);
     // Failover to n2, which writes on.
@@ -143,11 +156,13 @@ describe('ocf:vigil:mysql: a node rebuilt empty with its old server_id', { timeo
     // n1 is rebuilt empty and keeps server_id=1.
     await rebuild(n1);
     await inStep(n1, n2);
-    // What MariaDB really does: the position says "caught up", rows 1-3 (server 1's) are not there.
+    // What the server really does: replication says "caught up", rows 1-3 (server 1's) are not there.
+    console.log(`${flavour.label}: rebuilt n1 (old server_id) holds ${JSON.stringify(await c.ids(n1))}, gtid ${await c.gtid(n1)}; primary ${await c.gtid(n2)}`);
     assert.deepEqual(await c.ids(n1), [4, 5]);
     const m = await c.agentOk(n1, 'monitor', RECURRING);
     assert.equal(c.attr(n1, 'db-grade'), 'CRITICAL', m.stderr);
-    assert.match(m.stderr, /missing transactions on this replica: n2 \(the primary\) holds 0-1-1\.\.0-1-3/);
+    const oldN1 = mysql ? `${uuid1}:1-3` : '0-1-1..0-1-3';
+    assert.match(m.stderr, new RegExp(`missing transactions on this replica: n2 \\(the primary\\) holds ${oldN1.replace(/\./g, '\\.')}`));
     assert.ok(Number(c.score(n1)) <= 100, `score ${c.score(n1)}`);
     assert.equal(c.attr(n1, 'db-errant'), undefined);
 
