@@ -1,7 +1,7 @@
 // The replica monitor's check that it holds nothing the primary lacks and lacks nothing it
-// streamed past (lib/mysql/consistency.ts), and the grade that follows (health.ts). The MariaDB
-// rows marked "seen" are the variables recorded from mariadbd 10.11 (test/integration/
-// mysql-consistency.test.ts drives those cases through the agent).
+// streamed past (lib/mysql/consistency.ts), and the grade that follows (health.ts). Rows marked
+// "seen" are cases test/integration/mysql-consistency.test.ts drives through the agent against
+// real servers (the MariaDB ones with the variables recorded from mariadbd 10.11).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
@@ -52,9 +52,9 @@ const MYSQL: MysqlCase[] = [
   { name: 'a replica in step', local: `${B}:1-10`, primary: `${B}:1-10`, caughtUp: true, settled: true },
   { name: 'a replica behind on the primary\'s own newest: settled (nothing it could have skipped)', local: `${B}:1-8`, primary: `${B}:1-10`, caughtUp: false, settled: true },
   { name: 'caught up, yet the primary wrote one more meanwhile: not missing', local: `${C}:1-100,${B}:1-19`, primary: `${C}:1-100,${B}:1-20`, caughtUp: true, settled: true },
-  { name: 'a SUPER user wrote on the replica (or FLUSH PRIVILEGES)', local: `${A}:1,${B}:1-10`, primary: `${B}:1-10`, caughtUp: true, errant: `${A}:1`, settled: true },
+  { name: 'seen: FLUSH PRIVILEGES on the replica (or a SUPER user writing)', local: `${A}:1,${B}:1-10`, primary: `${B}:1-10`, caughtUp: true, errant: `${A}:1`, settled: true },
   { name: 'errant, while still behind: errant all the same', local: `${A}:1-2,${B}:1-5`, primary: `${B}:1-10`, caughtUp: false, errant: `${A}:1-2`, settled: true },
-  { name: 'rebuilt with its old server_id: skipped what it wrote as a primary', local: `${B}:1-20`, primary: `${B}:1-20,${C}:1-100`, caughtUp: true, missing: `${C}:1-100`, settled: true },
+  { name: 'seen: rebuilt with its old server_id, skipped what it wrote as a primary', local: `${B}:1-20`, primary: `${B}:1-20,${C}:1-100`, caughtUp: true, missing: `${C}:1-100`, settled: true },
   { name: 'rebuilt, still catching up: not judged', local: `${B}:1-3`, primary: `${B}:1-20,${C}:1-100`, caughtUp: false, settled: false },
   { name: 'a gap in an earlier primary\'s range', local: `${B}:1-20,${C}:1-40:61-100`, primary: `${B}:1-20,${C}:1-100`, caughtUp: true, missing: `${C}:41-60`, settled: true },
   { name: 'the primary\'s own tagged transactions are its newest too', local: `${B}:1-20`, primary: `${B}:1-20:t:1-3`, caughtUp: true, settled: true },
