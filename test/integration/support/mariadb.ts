@@ -209,8 +209,14 @@ export class MariaCluster {
   async replica(node: Node): Promise<ReplicaStatus | undefined> { return this.flavour.replica(node); }
   /** STOP/START/RESET of the replica threads in the flavour's statements. */
   async replication(node: Node, what: ReplicationVerb): Promise<void> { await this.root(node, this.flavour.statements[what]); }
-  /** A semi-sync variable or status name in the flavour's words: semi('source_enabled'), semi('Replica_status'). */
-  semi(suffix: string): string { return this.flavour.semi(suffix); }
+  /** A semi-sync variable or status name given in MariaDB's words (rpl_semi_sync_master_enabled), in the flavour's. */
+  semi(mariadbName: string): string { return this.flavour.semi(mariadbName); }
+  /** Statements as root with the binary log off (a change behind replication's back). */
+  async unlogged(node: Node, stmts: string[]): Promise<void> { await unlogged(node, stmts, this.flavour.name === 'mysql'); }
+  /** Everything of `sourceGtid` received by `node` (applied or not). */
+  async received(node: Node, sourceGtid: string): Promise<boolean> { return this.flavour.received(node, sourceGtid); }
+  /** The binary log position of a server (SHOW MASTER STATUS / SHOW BINARY LOG STATUS). */
+  async binlogPosition(node: Node): Promise<number> { return Number((await this.root(node, this.flavour.statements.binlogStatus))[0]!.Position); }
 
   node(name: string): Node {
     const n = this.nodes.find((x) => x.name === name);
@@ -398,6 +404,8 @@ export interface ReplicaStatus {
   /** Bytes of the source's binary log received and applied (same file: compare them). */
   readPos: number;
   execPos: number;
+  /** Seconds_Behind_Master/Source; null while the server cannot tell. */
+  secondsBehind: number | null;
   /** Positioned by GTID (MariaDB Using_Gtid, MySQL Auto_Position). */
   gtidPositioning: boolean;
   /** The row as the server sent it, for what only one flavour has. */
@@ -428,6 +436,28 @@ export interface TestFlavour {
   semi(mariadbName: string): string;
   /** Has the replica received every transaction of `sourceGtid` (applied or not)? */
   received(node: Node, sourceGtid: string): Promise<boolean>;
+  /** The option the agent starts a server with so that no replica thread starts. */
+  skipReplicaStart: string;
+}
+
+/**
+ * Run statements as root on one session with the binary log off: a change behind replication's
+ * back. MySQL's super_read_only stops even root, so it is lifted for the statements and put back.
+ */
+async function unlogged(node: Node, stmts: string[], superReadOnly: boolean): Promise<void> {
+  const mysql = await import('mysql2/promise');
+  const c = await mysql.createConnection({ socketPath: node.socket, user: 'root', password: '' });
+  try {
+    const [rows] = await c.query('SELECT @@GLOBAL.read_only AS ro');
+    const wasRo = superReadOnly && Number((rows as Array<{ ro: number }>)[0]!.ro) === 1;
+    if (wasRo) await c.query('SET GLOBAL super_read_only = OFF');
+    try {
+      await c.query('SET SESSION sql_log_bin = 0');
+      for (const q of stmts) await c.query(q);
+    } finally {
+      if (wasRo) await c.query('SET GLOBAL super_read_only = ON');
+    }
+  } finally { c.destroy(); }
 }
 
 const num = (v: unknown) => Number(v ?? 0);
@@ -446,7 +476,8 @@ export const MARIADB: TestFlavour = {
     return {
       ioRunning: String(r.Slave_IO_Running), sqlRunning: String(r.Slave_SQL_Running), sourcePort: num(r.Master_Port),
       lastIoErrno: num(r.Last_IO_Errno), lastIoError: String(r.Last_IO_Error ?? ''), lastSqlErrno: num(r.Last_SQL_Errno),
-      readPos: num(r.Read_Master_Log_Pos), execPos: num(r.Exec_Master_Log_Pos), gtidPositioning: r.Using_Gtid !== 'No', raw: r,
+      readPos: num(r.Read_Master_Log_Pos), execPos: num(r.Exec_Master_Log_Pos),
+      secondsBehind: r.Seconds_Behind_Master === null ? null : num(r.Seconds_Behind_Master), gtidPositioning: r.Using_Gtid !== 'No', raw: r,
     };
   },
   statements: {
@@ -454,6 +485,7 @@ export const MARIADB: TestFlavour = {
     'stop-sql': 'STOP SLAVE SQL_THREAD', 'start-sql': 'START SLAVE SQL_THREAD', 'reset-all': 'RESET SLAVE ALL', binlogStatus: 'SHOW MASTER STATUS',
   },
   semi: (n) => n,
+  skipReplicaStart: '--skip-slave-start',
   received: async (node, g) => String((await sqlAs(node.socket, 'root', '', 'SHOW SLAVE STATUS'))[0]?.Gtid_IO_Pos) === g,
 };
 
@@ -573,7 +605,8 @@ export const MYSQL: TestFlavour = {
     return {
       ioRunning: String(r.Replica_IO_Running), sqlRunning: String(r.Replica_SQL_Running), sourcePort: num(r.Source_Port),
       lastIoErrno: num(r.Last_IO_Errno), lastIoError: String(r.Last_IO_Error ?? ''), lastSqlErrno: num(r.Last_SQL_Errno),
-      readPos: num(r.Read_Source_Log_Pos), execPos: num(r.Exec_Source_Log_Pos), gtidPositioning: num(r.Auto_Position) === 1, raw: r,
+      readPos: num(r.Read_Source_Log_Pos), execPos: num(r.Exec_Source_Log_Pos),
+      secondsBehind: r.Seconds_Behind_Source === null ? null : num(r.Seconds_Behind_Source), gtidPositioning: num(r.Auto_Position) === 1, raw: r,
     };
   },
   statements: {
@@ -581,6 +614,7 @@ export const MYSQL: TestFlavour = {
     'stop-sql': 'STOP REPLICA SQL_THREAD', 'start-sql': 'START REPLICA SQL_THREAD', 'reset-all': 'RESET REPLICA ALL', binlogStatus: 'SHOW BINARY LOG STATUS',
   },
   semi: (n) => n.replace(/master/g, 'source').replace(/slave/g, 'replica'),
+  skipReplicaStart: '--skip-replica-start',
   received: async (node, g) => {
     const r = (await sqlAs(node.socket, 'root', '', 'SHOW REPLICA STATUS'))[0];
     if (!r) return false;
