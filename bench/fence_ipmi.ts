@@ -9,13 +9,14 @@
 // process, user+sys CPU and max RSS from /usr/bin/time (which reports the waited-for children,
 // ipmitool or python included). One warm-up run per agent and action is not counted (it also
 // fills fence_ipmi's code cache, as the first monitor on a node would).
+import { fileURLToPath } from 'node:url';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir, cpus, totalmem, release } from 'node:os';
 import { join } from 'node:path';
 import { run } from '../lib/exec.ts';
 import { startIpmiSim } from '../test/integration/support/ipmisim.ts';
 
-const ROOT = new URL('..', import.meta.url).pathname;
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const arg = (name: string, dflt: number) => {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? Number(process.argv[i + 1]) : dflt;

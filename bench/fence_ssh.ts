@@ -13,6 +13,7 @@
 // so drift in machine load hits all of them. Per run: wall time measured here around the whole
 // process, user+sys CPU and max RSS from /usr/bin/time (the waited-for children included: ssh
 // under fence_virsh). One warm-up run per client is not counted (it also fills fence_ssh's code cache).
+import { fileURLToPath } from 'node:url';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir, cpus, totalmem, release } from 'node:os';
 import { join } from 'node:path';
@@ -21,7 +22,7 @@ import { keygen, startSshNode, stopAllSshNodes } from '../test/integration/suppo
 import { loadIdentity, sshConnect } from '../lib/ssh/client.ts';
 import { hostKeyExpectation } from '../fence/ssh/connector.ts';
 
-const ROOT = new URL('..', import.meta.url).pathname;
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const arg = (name: string, dflt: number) => {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? Number(process.argv[i + 1]) : dflt;

@@ -2,13 +2,14 @@
 // interleaved rounds, both under the clean environment Pacemaker gives agents.
 //   npm run bench:vip [-- rounds]
 // Prints a Markdown table; paste it into bench/RESULTS.md.
+import { fileURLToPath } from 'node:url';
 import { spawnSync, execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir, cpus } from 'node:os';
 import { join } from 'node:path';
 
 const NS = 'vbench';
-const root = join(new URL('.', import.meta.url).pathname, '..');
+const root = join(fileURLToPath(new URL('.', import.meta.url)), '..');
 const VIGIL = join(root, 'dist/resource.d/vigil/vip');
 const IPADDR2 = '/usr/lib/ocf/resource.d/heartbeat/IPaddr2';
 const rounds = Number(process.argv[2] ?? 30);

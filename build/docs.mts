@@ -2,6 +2,7 @@
 // tables that produce the meta-data, --help and the man pages).
 //   npm run docs            (write)
 //   node --import tsx build/docs.mts --check   (fail when the file does not match the tables)
+import { fileURLToPath } from 'node:url';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeAgent, type AgentDefinition } from '../lib/ocf/agent.ts';
@@ -10,7 +11,7 @@ import type { ParamTable } from '../lib/ocf/params.ts';
 import { getoptText, type OptionTable } from '../lib/fence/options.ts';
 import { defaultText } from '../lib/fence/metadata.ts';
 
-const root = join(new URL('.', import.meta.url).pathname, '..');
+const root = join(fileURLToPath(new URL('.', import.meta.url)), '..');
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\s+/g, ' ').trim();
 
 function ocfSection(d: AgentDefinition<ParamTable>): string {

@@ -4,11 +4,12 @@
 //   node test/run.mjs integration integration tests only (root, real programs, network namespaces)
 //   node test/run.mjs lab         the Pacemaker lab scenarios (`npm run test:lab`)
 // Node 18/20 have no glob support in --test, hence this file.
+import { fileURLToPath } from 'node:url';
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
-const root = new URL('..', import.meta.url).pathname;
+const root = fileURLToPath(new URL('..', import.meta.url));
 const suites = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const extra = process.argv.slice(2).filter((a) => a.startsWith('-'));
 const chosen = suites.length ? suites : ['unit', 'integration'];

@@ -1,5 +1,6 @@
 // fence_ipmi, the built bundle, against real OpenIPMI ipmi_sim BMCs on loopback addresses
 // 127.0.51.x (ports 1623x), run with the environment Pacemaker gives fence agents.
+import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -10,7 +11,7 @@ import { run, type RunResult } from '../../lib/exec.ts';
 import { stonithAdminMetadata } from './support/stonith.ts';
 import { startIpmiSim, stopAllIpmiSims, type IpmiSim } from './support/ipmisim.ts';
 
-const ROOT = new URL('../..', import.meta.url).pathname;
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const AGENT = join(ROOT, 'dist/sbin/fence_ipmi');
 const PATH = '/usr/sbin:/usr/bin:/sbin:/bin';
 const PASSWORD = 'Vig1l-fence-77'; // unique enough to find in any process's argv

@@ -4,6 +4,7 @@
 // only end the simulated machine (its pid namespace) and write its next boot id. fence_ssh's
 // own default commands (sysrq) are never used here: every self-mode call passes off_command,
 // reboot_command and boot_id_command, and the machines could not act on them anyway.
+import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -15,7 +16,7 @@ import { stonithAdminMetadata } from './support/stonith.ts';
 import { TestNet, requireRoot } from './support/netns.ts';
 import { keygen, startSshNode, stopAllSshNodes, type SshNode } from './support/sshd.ts';
 
-const ROOT = new URL('../..', import.meta.url).pathname;
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const AGENT = join(ROOT, 'dist/sbin/fence_ssh');
 const PATH = '/usr/sbin:/usr/bin:/sbin:/bin';
 const PASSWORD = 'Vig1l-ssh-pw-4711'; // unique enough to find anywhere it must not be

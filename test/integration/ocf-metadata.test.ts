@@ -1,12 +1,13 @@
 // Every built OCF agent's meta-data validates against both validators operators use: the DTD
 // (xmllint --valid, as ocf-tester runs it) and resource-agents' metadata.rng.
+import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
-const dir = join(new URL('.', import.meta.url).pathname, '../../dist/resource.d/vigil');
+const dir = join(fileURLToPath(new URL('.', import.meta.url)), '../../dist/resource.d/vigil');
 const RA = '/usr/share/resource-agents';
 
 test('validators are installed', () => {

@@ -1,5 +1,6 @@
 // The RPM and the .deb: built from dist/ by build/package.mjs, checked the way an operator or a
 // distribution reviewer would look at them, and their agents compared with dist/.
+import { fileURLToPath } from 'node:url';
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -7,7 +8,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const root = join(new URL('.', import.meta.url).pathname, '../..');
+const root = join(fileURLToPath(new URL('.', import.meta.url)), '../..');
 const version = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version as string;
 const ocf = readdirSync(join(root, 'dist/resource.d/vigil'));
 const fence = (() => { try { return readdirSync(join(root, 'dist/sbin')); } catch { return []; } })();

@@ -1,12 +1,13 @@
 // ocf:vigil:vip against the real kernel: hosts in network namespaces on an isolated bridge,
 // the built bundle run the way Pacemaker runs it (clean environment, OCF variables).
+import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { TestNet, requireCommands, requireRoot } from './support/netns.ts';
 
-const AGENT = join(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '../../dist/resource.d/vigil/vip');
+const AGENT = join(fileURLToPath(new URL('.', import.meta.url)), '../../dist/resource.d/vigil/vip');
 const PATH = '/usr/sbin:/usr/bin:/sbin:/bin';
 const net = new TestNet('vt');
 

@@ -11,6 +11,7 @@
 // /proc/sys/kernel/sysrq (where the kernel has them) with read-only decoys inside every node.
 // The kernel's boot_id is shared by all nodes, so the reboot proof reads a per-boot id the boot
 // hook writes into the node's own /run.
+import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -22,7 +23,7 @@ import { EventLog, FileTail, fenced } from './lib/events.ts';
 import { Deadline, pollUntil } from '../../lib/deadline.ts';
 import { run } from '../../lib/exec.ts';
 
-const LAB_BIN = new URL('./bin/', import.meta.url).pathname;
+const LAB_BIN = fileURLToPath(new URL('./bin/', import.meta.url));
 
 /** Fail clearly (never skip) when the bundles are not built. */
 function requireFenceAgents(lab: Lab, names: string[]): void {

@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -10,7 +11,7 @@ import { describeFenceAgent, advertisedActions } from '../../../lib/fence/agent.
 import { getoptText, type OptionSpec } from '../../../lib/fence/options.ts';
 import { fenceIpmi, VERSION } from '../../../fence/ipmi/agent.ts';
 
-const GOLDEN = new URL('../../golden/fence_ipmi.xml', import.meta.url).pathname;
+const GOLDEN = fileURLToPath(new URL('../../golden/fence_ipmi.xml', import.meta.url));
 const RNG = '/usr/share/cluster/relaxng/metadata.rng';
 const xml = fenceMetadataXml(describeFenceAgent(fenceIpmi));
 

@@ -1,5 +1,6 @@
 // fence_ssh's definition: option table, rules across options (checked before any connection),
 // metadata (golden + fence-agents' RNG), help and man page, and the connector's settings.
+import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -16,7 +17,7 @@ import { sshOptions, type SshOptions } from '../../../fence/ssh/options.ts';
 import { expandHome, hostKeyExpectation, keepaliveMs } from '../../../fence/ssh/connector.ts';
 import { FakeClock } from '../fence/fakes.ts';
 
-const GOLDEN = new URL('../../golden/fence_ssh.xml', import.meta.url).pathname;
+const GOLDEN = fileURLToPath(new URL('../../golden/fence_ssh.xml', import.meta.url));
 const RNG = '/usr/share/cluster/relaxng/metadata.rng';
 const description = describeFenceAgent(fenceSsh);
 const xml = fenceMetadataXml(description);

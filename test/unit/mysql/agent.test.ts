@@ -1,5 +1,6 @@
 // Pure parts of the agent: node map, password file rules, server command line, clone meta
 // checks, and the meta-data document (validated with the resource-agents DTD and RelaxNG schema).
+import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -117,14 +118,14 @@ test('meta-data does not load mysql2 (start-up cost)', async () => {
   const r = spawnSync(process.execPath, ['--import', 'tsx', '-e',
     `const { executeAgent } = await import('./lib/ocf/agent.ts'); const { agent } = await import('./agents/mysql/agent.ts');
      await executeAgent(agent, ['meta-data'], {}); const m = Object.keys((await import('node:module')).default._cache ?? {});
-     console.log(JSON.stringify(m.filter((k) => k.includes('mysql2'))));`], { cwd: new URL('../../../', import.meta.url).pathname, encoding: 'utf8' });
+     console.log(JSON.stringify(m.filter((k) => k.includes('mysql2'))));`], { cwd: fileURLToPath(new URL('../../../', import.meta.url)), encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   assert.equal(r.stdout.trim().split('\n').at(-1), '[]');
 });
 
 test('meta-data matches test/golden/mysql.xml (UPDATE_GOLDEN=1 rewrites it; review the diff)', async () => {
   const { writeFileSync, readFileSync } = await import('node:fs');
-  const golden = new URL('../../golden/mysql.xml', import.meta.url).pathname;
+  const golden = fileURLToPath(new URL('../../golden/mysql.xml', import.meta.url));
   const { log } = memoryLogger();
   const xml = (await executeAgent(agent, ['meta-data'], {}, log)).stdout!;
   if (process.env.UPDATE_GOLDEN === '1') writeFileSync(golden, xml);
