@@ -1,4 +1,5 @@
-// ocf:vigil:mysql part 2 against three real MariaDB servers on 127.0.0.1:33081-33083, driven through
+// ocf:vigil:mysql part 2 against three real MariaDB servers on 127.0.0.1:33081-33083 (and three MySQL
+// 9.7 servers on 34081-34083: support/mariadb.ts flavours(), VIGIL_FLAVOURS), driven through
 // the built bundle with the notify variables of every step of each transition, as Pacemaker runs
 // them: the election (the most advanced replica wins, a behind candidate fails with the reason),
 // catch-up before the first write, semi-sync, a planned switchover under writes, rejoin of a former
@@ -7,25 +8,25 @@
 // recorders; the real cluster is exercised by the lab.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MariaCluster, APP_PASSWORD, APP_USER, type Node, type TransitionPlan } from './support/mariadb.ts';
+import { MariaCluster, APP_PASSWORD, APP_USER, flavours, type Node, type TransitionPlan } from './support/mariadb.ts';
 import { signal } from '../../lib/daemon.ts';
 
 const RECURRING = { OCF_RESKEY_CRM_meta_interval: '7000' };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-describe('ocf:vigil:mysql failover with three MariaDB servers', { timeout: 900_000 }, () => {
+for (const flavour of flavours()) describe(`ocf:vigil:mysql failover with three ${flavour.label} servers`, { timeout: 900_000 }, () => {
   let c: MariaCluster;
   let n1: Node, n2: Node, n3: Node;
 
   before(async () => {
-    c = await MariaCluster.create({ nodes: 3, basePort: 33081 });
+    c = await MariaCluster.create({ flavour, nodes: 3, basePort: 33081 });
     [n1, n2, n3] = c.nodes as [Node, Node, Node];
   });
   after(async () => { await c?.cleanup(process.env.VIGIL_KEEP_TEST_DIRS === '1'); });
 
   const readOnly = async (node: Node) => Number((await c.root(node, 'SELECT @@read_only AS ro'))[0]!.ro);
-  const gtid = async (node: Node) => String((await c.root(node, 'SELECT @@gtid_current_pos AS g'))[0]!.g);
-  const slave = async (node: Node) => (await c.root(node, 'SHOW SLAVE STATUS'))[0];
+  const gtid = (node: Node) => c.gtid(node);
+  const slave = (node: Node) => c.replica(node);
   const replicated = (nodes: Node[], id: number) => c.waitFor(async () => {
     for (const n of nodes) if (!(await c.ids(n)).includes(id)) return false;
     return true;
@@ -88,8 +89,9 @@ describe('ocf:vigil:mysql failover with three MariaDB servers', { timeout: 900_0
   });
 
   test('election: a behind candidate fails on purpose naming who is ahead by what; the most advanced replica then wins', async () => {
-    await c.root(n3, 'STOP SLAVE IO_THREAD');
+    await c.replication(n3, 'stop-io');
     const before = await gtid(n3);
+    const uuid1 = flavour.name === 'mysql' ? String((await c.root(n1, 'SELECT @@server_uuid AS u'))[0]!.u) : '';
     const rows = await write(n1, 5);
     await replicated([n2], rows.at(-1)!);
     const ahead = await gtid(n2);
@@ -98,9 +100,11 @@ describe('ocf:vigil:mysql failover with three MariaDB servers', { timeout: 900_0
     const plan = { active: [n2, n3], promoted: [] as Node[] };
     const r = await promoteTransition(n3, plan);
     assert.equal(r.code, 1, r.stderr);
-    const seqBefore = Number(before.split('-')[2]);
-    const seqAhead = Number(ahead.split('-')[2]);
-    assert.equal(r.reason?.startsWith(`n2 is ahead of n3 by domain 0: sequence ${seqBefore + 1}-${seqAhead} (last from server 1)`), true, r.reason);
+    // The last transaction number n1 wrote: MariaDB 0-1-<n>, MySQL <uuid of n1>:1-<n>.
+    const last = (g: string) => Number(flavour.name === 'mariadb' ? g.split('-')[2] : /:(?:\d+-)?(\d+)$/.exec(g)?.[1]);
+    const [seqBefore, seqAhead] = [last(before), last(ahead)];
+    const lack = flavour.name === 'mariadb' ? `domain 0: sequence ${seqBefore + 1}-${seqAhead} (last from server 1)` : `${uuid1}:${seqBefore + 1}-${seqAhead}`;
+    assert.equal(r.reason?.startsWith(`n2 is ahead of n3 by ${lack}`), true, r.reason);
     assert.equal(c.score(n3), '1', 'the candidate lowered its own score');
     assert.equal(c.score(n2), '1001', 'and raised the winner\'s');
     assert.equal(await readOnly(n3), 1, 'the refused candidate stays read-only');
@@ -111,6 +115,7 @@ describe('ocf:vigil:mysql failover with three MariaDB servers', { timeout: 900_0
     assert.equal(await readOnly(n2), 0);
     await replicated([n3], rows.at(-1)!);
     assert.deepEqual(await c.ids(n3), await c.ids(n2));
+    await c.noLag(n3);
     // The loser's next monitor restores its graded score.
     assert.equal((await c.agent(n3, 'monitor', RECURRING)).code, 0);
     assert.equal(c.score(n3), '1000');
@@ -121,7 +126,7 @@ describe('ocf:vigil:mysql failover with three MariaDB servers', { timeout: 900_0
     assert.match(r.stderr, /replicating from n2/);
     const [id] = await write(n2);
     await replicated([n1, n3], id!);
-    assert.equal(Number((await slave(n1))!.Master_Port), n2.port);
+    assert.equal(Number((await slave(n1))!.sourcePort), n2.port);
     assert.equal((await c.agent(n1, 'monitor', RECURRING)).code, 0);
     assert.equal(c.attr(n1, 'db-grade'), 'OK');
     assert.ok(Number(c.score(n1)) < 1001, 'a rejoining instance never outranks the running primary');
@@ -148,7 +153,7 @@ describe('ocf:vigil:mysql failover with three MariaDB servers', { timeout: 900_0
 
   test('catch-up: promote returns only after everything received is applied, and is never writable before', async () => {
     // n2 is primary. n3 receives 600 transactions it does not apply; then n2 goes read-only.
-    await c.root(n3, 'STOP SLAVE SQL_THREAD');
+    await c.replication(n3, 'stop-sql');
     const mysql = await import('mysql2/promise');
     const conn = await mysql.createConnection({ socketPath: n2.socket, user: APP_USER, password: APP_PASSWORD });
     const first = nextId;
@@ -156,9 +161,7 @@ describe('ocf:vigil:mysql failover with three MariaDB servers', { timeout: 900_0
     conn.destroy();
     const last = nextId - 1;
     await c.waitFor(async () => {
-      const s = (await slave(n3))!;
-      const m = (await c.root(n2, 'SHOW MASTER STATUS'))[0]!;
-      return Number(s.Read_Master_Log_Pos) === Number(m.Position);
+      return (await slave(n3))!.readPos === await c.binlogPosition(n2);
     }, 15_000, 'n3 to receive everything');
     assert.ok(!(await c.ids(n3)).includes(last), 'not applied yet');
     await c.agentOk(n2, 'demote');
@@ -196,12 +199,12 @@ describe('ocf:vigil:mysql failover with three MariaDB servers', { timeout: 900_0
   test('catch-up with the whole replica stopped: the relay log is applied, not thrown away', async () => {
     // n3 is primary. n1 receives 200 transactions with its applier stopped, then stops receiving too
     // (both threads stopped: MariaDB would discard that relay log on the next start in GTID mode).
-    await c.root(n1, 'STOP SLAVE SQL_THREAD');
+    await c.replication(n1, 'stop-sql');
     const first = nextId;
     await write(n3, 200);
     const last = nextId - 1;
-    await c.waitFor(async () => String((await slave(n1))!.Gtid_IO_Pos) === await gtid(n3), 15_000, 'n1 to receive everything');
-    await c.root(n1, 'STOP SLAVE IO_THREAD');
+    await c.waitFor(async () => c.received(n1, await gtid(n3)), 15_000, 'n1 to receive everything');
+    await c.replication(n1, 'stop-io');
     assert.ok(!(await c.ids(n1)).includes(last));
     await c.agentOk(n3, 'demote');
     c.setPromoted(undefined);
@@ -221,31 +224,31 @@ describe('ocf:vigil:mysql failover with three MariaDB servers', { timeout: 900_0
     const { p } = await switchover(n1, n3);
     assert.equal(p.code, 0, `${p.reason}\n${p.stderr}`);
     const status = async (node: Node) => new Map((await c.root(node, "SHOW GLOBAL STATUS LIKE 'Rpl_semi_sync_%'")).map((r) => [String(r.Variable_name), String(r.Value)]));
-    const vars = new Map((await c.root(n3, "SHOW GLOBAL VARIABLES LIKE 'rpl_semi_sync_master_%'")).map((r) => [String(r.Variable_name), String(r.Value)]));
-    assert.equal(vars.get('rpl_semi_sync_master_enabled'), 'ON');
-    assert.equal(vars.get('rpl_semi_sync_master_wait_point'), 'AFTER_SYNC');
-    assert.equal(vars.get('rpl_semi_sync_master_timeout'), '1500');
-    await c.waitFor(async () => (await status(n3)).get('Rpl_semi_sync_master_clients') === '2', 10_000, 'two semi-sync replicas');
-    for (const n of [n1, n2]) assert.equal((await status(n)).get('Rpl_semi_sync_slave_status'), 'ON', n.name);
-    const yes0 = Number((await status(n3)).get('Rpl_semi_sync_master_yes_tx'));
+    const vars = new Map((await c.root(n3, `SHOW GLOBAL VARIABLES LIKE '${c.semi('rpl_semi_sync_master_%')}'`)).map((r) => [String(r.Variable_name), String(r.Value)]));
+    assert.equal(vars.get(c.semi('rpl_semi_sync_master_enabled')), 'ON');
+    assert.equal(vars.get(c.semi('rpl_semi_sync_master_wait_point')), 'AFTER_SYNC');
+    assert.equal(vars.get(c.semi('rpl_semi_sync_master_timeout')), '1500');
+    await c.waitFor(async () => (await status(n3)).get(c.semi('Rpl_semi_sync_master_clients')) === '2', 10_000, 'two semi-sync replicas');
+    for (const n of [n1, n2]) assert.equal((await status(n)).get(c.semi('Rpl_semi_sync_slave_status')), 'ON', n.name);
+    const yes0 = Number((await status(n3)).get(c.semi('Rpl_semi_sync_master_yes_tx')));
     const [id] = await write(n3);
-    assert.equal((await status(n3)).get('Rpl_semi_sync_master_status'), 'ON');
-    assert.equal(Number((await status(n3)).get('Rpl_semi_sync_master_yes_tx')), yes0 + 1, 'the commit was acknowledged');
+    assert.equal((await status(n3)).get(c.semi('Rpl_semi_sync_master_status')), 'ON');
+    assert.equal(Number((await status(n3)).get(c.semi('Rpl_semi_sync_master_yes_tx'))), yes0 + 1, 'the commit was acknowledged');
     await replicated([n1, n2], id!);
     // No replica listening: the commit waits for the timeout before going on asynchronously.
-    for (const n of [n1, n2]) await c.root(n, 'STOP SLAVE IO_THREAD');
-    const no0 = Number((await status(n3)).get('Rpl_semi_sync_master_no_tx'));
+    for (const n of [n1, n2]) await c.replication(n, 'stop-io');
+    const no0 = Number((await status(n3)).get(c.semi('Rpl_semi_sync_master_no_tx')));
     const t0 = Date.now();
     await write(n3);
     const waited = Date.now() - t0;
     assert.ok(waited >= 1400, `the commit returned after ${waited} ms, without waiting for an acknowledgement`);
-    assert.equal(Number((await status(n3)).get('Rpl_semi_sync_master_no_tx')), no0 + 1);
-    for (const n of [n1, n2]) await c.root(n, 'START SLAVE IO_THREAD');
-    await c.waitFor(async () => (await status(n3)).get('Rpl_semi_sync_master_status') === 'ON', 10_000, 'semi-sync to resume');
+    assert.equal(Number((await status(n3)).get(c.semi('Rpl_semi_sync_master_no_tx'))), no0 + 1);
+    for (const n of [n1, n2]) await c.replication(n, 'start-io');
+    await c.waitFor(async () => (await status(n3)).get(c.semi('Rpl_semi_sync_master_status')) === 'ON', 10_000, 'semi-sync to resume');
     // The demoted side is a semi-sync replica again.
     const nv = new Map((await c.root(n1, "SHOW GLOBAL VARIABLES LIKE 'rpl_semi_sync_%_enabled'")).map((r) => [String(r.Variable_name), String(r.Value)]));
-    assert.equal(nv.get('rpl_semi_sync_master_enabled'), 'OFF');
-    assert.equal(nv.get('rpl_semi_sync_slave_enabled'), 'ON');
+    assert.equal(nv.get(c.semi('rpl_semi_sync_master_enabled')), 'OFF');
+    assert.equal(nv.get(c.semi('rpl_semi_sync_slave_enabled')), 'ON');
   });
 
   test('planned switchover under writes: no acknowledged commit is lost, and every server converges', async (t) => {
@@ -297,14 +300,17 @@ describe('ocf:vigil:mysql failover with three MariaDB servers', { timeout: 900_0
   test('rejoin refused: a former primary with an unreplicated commit fails to start, listing it, and nothing changes', async () => {
     c.params.semisync = 'false';
     // n2 is primary. Its replicas stop receiving; n2 commits one more row; then n2's node is lost.
-    for (const n of [n1, n3]) await c.root(n, 'STOP SLAVE IO_THREAD');
-    await c.root(n2, 'SET GLOBAL rpl_semi_sync_master_enabled = OFF');
+    for (const n of [n1, n3]) await c.replication(n, 'stop-io');
+    await c.root(n2, `SET GLOBAL ${c.semi('rpl_semi_sync_master_enabled')} = OFF`);
     const [lostId] = await write(n2);
-    const errantGtid = await gtid(n2);
+    const n2Gtid = await gtid(n2);
     await loseNode(n2);
-    for (const n of [n1, n3]) await c.root(n, 'START SLAVE IO_THREAD');
+    for (const n of [n1, n3]) await c.replication(n, 'start-io');
     const r = await promoteTransition(n1, { active: [n1, n3], promoted: [] });
     assert.equal(r.code, 0, `${r.reason}\n${r.stderr}`);
+    // What n2 holds and n1 lacks: MariaDB names n2's position, MySQL the set difference.
+    const errantGtid = flavour.name === 'mariadb' ? n2Gtid
+      : String((await c.root(n1, 'SELECT GTID_SUBTRACT(?, @@GLOBAL.gtid_executed) AS e', [n2Gtid]))[0]!.e);
     await write(n1, 3);
     const primaryBefore = { gtid: await gtid(n1), ids: await c.ids(n1) };
     // The old primary starts again: it holds errantGtid, which n1 never got.
@@ -312,7 +318,7 @@ describe('ocf:vigil:mysql failover with three MariaDB servers', { timeout: 900_0
     assert.equal(s.code, 1, s.stderr);
     assert.match(s.reason ?? '', new RegExp(`^errant transactions on n2: ${errantGtid} \\(not on n1, the primary\\); not joining it as a replica, nothing was changed on either server`));
     assert.equal(await slave(n2), undefined, 'no replication configured on the refused node');
-    assert.equal(await gtid(n2), errantGtid, 'its data untouched');
+    assert.equal(await gtid(n2), n2Gtid, 'its data untouched');
     assert.ok((await c.ids(n2)).includes(lostId!));
     assert.equal(await readOnly(n2), 1);
     assert.deepEqual({ gtid: await gtid(n1), ids: await c.ids(n1) }, primaryBefore, 'the primary untouched');
@@ -348,7 +354,7 @@ describe('ocf:vigil:mysql failover with three MariaDB servers', { timeout: 900_0
   test('a replica whose promotion failed after its catch-up replicates again after its next monitor', async () => {
     // n1 is primary, n3 its replica. A promotion of n3 runs its catch-up (which stops the IO thread),
     // then the guard refuses it: n1 still takes writes.
-    assert.equal((await slave(n3))!.Slave_IO_Running, 'Yes');
+    assert.equal((await slave(n3))!.ioRunning, 'Yes');
     c.setPromoted(undefined);
     const plan: TransitionPlan = { promote: [n3], active: [n3], promoted: [] };
     assert.equal((await c.agent(n3, 'notify', c.transitionEnv('pre', 'promote', plan))).code, 0);
@@ -357,8 +363,8 @@ describe('ocf:vigil:mysql failover with three MariaDB servers', { timeout: 900_0
     assert.match(r.reason ?? '', /^refusing to become writable: n1 still accepts writes/);
     c.setPromoted(n1);
     const stopped = (await slave(n3))!;
-    assert.equal(stopped.Slave_IO_Running, 'No', 'the catch-up stopped receiving');
-    assert.equal(Number(stopped.Last_IO_Errno), 0, 'without an error');
+    assert.equal(stopped.ioRunning, 'No', 'the catch-up stopped receiving');
+    assert.equal(Number(stopped.lastIoErrno), 0, 'without an error');
     const [id] = await write(n1);
     // The next monitor finds it pointed at the primary but not receiving, and starts it again.
     const m = await c.agent(n3, 'monitor', RECURRING);
@@ -366,8 +372,8 @@ describe('ocf:vigil:mysql failover with three MariaDB servers', { timeout: 900_0
     await replicated([n3], id!);
     assert.match(m.stderr, /replication from n1 is stopped without an error; starting it again/);
     const s = (await slave(n3))!;
-    assert.equal(s.Slave_IO_Running, 'Yes');
-    assert.equal(Number(s.Master_Port), n1.port);
+    assert.equal(s.ioRunning, 'Yes');
+    assert.equal(Number(s.sourcePort), n1.port);
     // A steady replica is left alone.
     const again = await c.agent(n3, 'monitor', RECURRING);
     assert.doesNotMatch(again.stderr, /starting it again/);
@@ -411,8 +417,8 @@ describe('ocf:vigil:mysql failover with three MariaDB servers', { timeout: 900_0
     const pp = await c.agent(n3, 'notify', { ...c.transitionEnv('post', 'promote', { promote: [n1], active: [n1, n3], promoted: [n1] }), ...bad });
     assert.equal(pp.code, 0, pp.stderr);
     assert.match(pp.stderr, /WARNING: post-promote: could not repoint this server to n1: .*Access denied.*; the next monitor retries/);
-    await c.root(n3, 'STOP SLAVE');
-    await c.root(n3, 'RESET SLAVE ALL'); // n3 follows nobody, as a replica that started before the primary was known
+    await c.replication(n3, 'stop');
+    await c.replication(n3, 'reset-all'); // n3 follows nobody, as a replica that started before the primary was known
     const ps = await c.agent(n3, 'notify', { ...c.transitionEnv('post', 'start', { start: [n3], active: [n1, n3], promoted: [n1] }), ...bad });
     assert.equal(ps.code, 0, ps.stderr);
     assert.match(ps.stderr, /WARNING: post-start: could not make this server replicate from n1: .*Access denied.*; the next monitor retries/);
