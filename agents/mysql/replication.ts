@@ -82,12 +82,16 @@ export const caughtUp = (st: ReplicaStatus | undefined): boolean =>
 /**
  * Compare what this server holds with what `node`'s server (which must be the primary) holds: the
  * check before a replica is pointed at the primary and the one its monitor repeats while it
- * follows it. The primary is read first, so this server has had the time to receive what the
- * primary held. Any failure to ask (unreachable, refused login, another flavour) is "unverified".
+ * follows it. This server is read first and the primary after it: a replica receiving while it
+ * is compared holds, by then, only what the primary already held; read the other way round, the
+ * commits it received in between looked errant (seen in the lab under writes: replicas graded FAIL
+ * for a monitor interval, unpromotable in an election held then). Any failure to ask (unreachable,
+ * refused login, another flavour) is "unverified".
  */
 export async function askPrimary(ctx: Ctx, s: LocalSession, node: string): Promise<PrimaryAnswer> {
   const addr = addressOf(ctx, node);
   try {
+    const [mine, me] = await Promise.all([readHoldings(s), readState(s)]);
     const theirs = await withRemote(ctx, node, async (r) => {
       const [h, state] = await Promise.all([readHoldings(r), readState(r)]);
       return { h, state };
@@ -100,7 +104,6 @@ export async function askPrimary(ctx: Ctx, s: LocalSession, node: string): Promi
     if (theirs.h.row.readOnly || theirs.h.row.superReadOnly) {
       return { outcome: 'unverified', readOnly: true, why: `${node} is read-only: not the primary (its promotion failed or has not happened yet)` };
     }
-    const [mine, me] = await Promise.all([readHoldings(s), readState(s)]);
     return {
       outcome: 'compared',
       verdict: compareWithPrimary({

@@ -5,7 +5,7 @@
 // a promotion without an election. Each one refused before this record existed.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MariaCluster, type Node, type TransitionPlan } from './support/mariadb.ts';
 import { signal } from '../../lib/daemon.ts';
@@ -131,6 +131,30 @@ describe('ocf:vigil:mysql: never promote past a more recent primary', { timeout:
     assert.equal(r.code, 0, `${r.reason}\n${r.stderr}`);
     assert.ok(!(await c.ids(n2)).some((i) => lonely.includes(i)), 'the commits only n1 held are, knowingly, given up');
     await c.agentOk(n1, 'start').catch(() => undefined); // refused as errant or not: n1's rows are kept on its disk either way
+  });
+
+  test('under a stream of writes, a replica compared with the primary is never found errant (and stays promotable)', async () => {
+    await fresh();
+    let stop = false;
+    const writer = (async () => { while (!stop) await write(n1, 1); })();
+    const stateFile = join(n2.rsctmp, 'vigil-mysql-db.state');
+    try {
+      for (let i = 0; i < 15; i++) {
+        // Forget the last settled comparison, so every monitor asks the primary while rows arrive.
+        if (existsSync(stateFile)) {
+          const st = JSON.parse(readFileSync(stateFile, 'utf8')) as Record<string, unknown>;
+          delete st.consistency;
+          writeFileSync(stateFile, JSON.stringify(st));
+        }
+        const m = await c.agent(n2, 'monitor', { OCF_RESKEY_CRM_meta_interval: '7000', OCF_RESKEY_CRM_meta_role: 'Unpromoted' });
+        assert.equal(m.code, 0, m.stderr);
+        assert.doesNotMatch(m.stderr, /errant transactions/, `monitor ${i} took commits still arriving for errant ones`);
+      }
+    } finally {
+      stop = true;
+      await writer;
+    }
+    assert.notEqual(c.attr(n2, 'db-grade'), 'FAIL');
   });
 
   test('no election record: a promotion in a clone of three fails, unless manual_promotion', async () => {
