@@ -3,18 +3,19 @@
 // candidate for the primary: compared with it they would record errant transactions, grade
 // themselves FAIL and leave the behind candidate as the only promotable node, which then wins and
 // loses what they held. Found in the lab (a rebuilt, still catching-up node became primary and 194
-// commits were gone). Three real MariaDB servers on 127.0.0.1:33095-33097.
+// commits were gone). Three real MariaDB servers on 127.0.0.1:33095-33097, then three MySQL 9.7
+// servers on 34095-34097 (support/mariadb.ts flavours()).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MariaCluster, type Node, type TransitionPlan } from './support/mariadb.ts';
+import { MariaCluster, flavours, type Node, type TransitionPlan } from './support/mariadb.ts';
 import { signal } from '../../lib/daemon.ts';
 
-describe('ocf:vigil:mysql: post-promote after a failed promotion', { timeout: 300_000 }, () => {
+for (const flavour of flavours()) describe(`ocf:vigil:mysql: post-promote after a failed promotion (${flavour.label})`, { timeout: 300_000 }, () => {
   let c: MariaCluster;
   let n1: Node, n2: Node, n3: Node;
 
   before(async () => {
-    c = await MariaCluster.create({ nodes: 3, basePort: 33095 });
+    c = await MariaCluster.create({ flavour, nodes: 3, basePort: 33095 });
     [n1, n2, n3] = c.nodes as [Node, Node, Node];
   });
   after(async () => { await c?.cleanup(process.env.VIGIL_KEEP_TEST_DIRS === '1'); });
@@ -39,7 +40,7 @@ describe('ocf:vigil:mysql: post-promote after a failed promotion', { timeout: 30
     await holds([n2, n3], (await write(n1, 3)).at(-1)!);
 
     // n3 falls behind: it stops receiving, n2 gets five more commits, then n1's node is lost.
-    await c.root(n3, 'STOP SLAVE IO_THREAD');
+    await c.replication(n3, 'stop-io');
     const ahead = await write(n1, 5);
     await holds([n2], ahead.at(-1)!);
     signal(c.pid(n1)!, 'SIGKILL');

@@ -1,18 +1,18 @@
 // Bad parameters give 2, 5 or 6 with a reason that names the problem; ocf-tester passes against
-// the bundle with a throwaway MariaDB instance.
+// the bundle with a throwaway MariaDB instance (and a MySQL 9.7 one: support/mariadb.ts flavours()).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, chownSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { run } from '../../lib/exec.ts';
-import { AGENT, FAKE_BIN, MariaCluster, REPL_PASSWORD, REPL_USER, type Node } from './support/mariadb.ts';
+import { AGENT, FAKE_BIN, MariaCluster, REPL_PASSWORD, REPL_USER, flavours, type Node } from './support/mariadb.ts';
 
-describe('ocf:vigil:mysql parameter checks and ocf-tester', { timeout: 300_000 }, () => {
+for (const flavour of flavours()) describe(`ocf:vigil:mysql parameter checks and ocf-tester (${flavour.label})`, { timeout: 300_000 }, () => {
   let c: MariaCluster;
   let n: Node;
 
   before(async () => {
-    c = await MariaCluster.create({ nodes: 1, basePort: 33071 });
+    c = await MariaCluster.create({ flavour, nodes: 1, basePort: 33071 });
     n = c.nodes[0]!;
   });
   after(async () => { await c?.cleanup(process.env.VIGIL_KEEP_TEST_DIRS === '1'); });
@@ -72,7 +72,7 @@ describe('ocf:vigil:mysql parameter checks and ocf-tester', { timeout: 300_000 }
   test('ocf-tester passes against dist/resource.d/vigil/mysql', async () => {
     const opts = {
       datadir: n.datadir, socket: n.socket, pid: n.pidFile, port: String(n.port), config: n.config,
-      user: 'mysql', replication_user: REPL_USER, replication_password: REPL_PASSWORD,
+      user: 'mysql', replication_user: REPL_USER, replication_password: REPL_PASSWORD, ...c.flavour.params,
     };
     const args = ['-n', 'db', ...Object.entries(opts).flatMap(([k, v]) => ['-o', `${k}=${v}`]), AGENT];
     const r = await run('ocf-tester', args, {
