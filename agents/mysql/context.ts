@@ -13,6 +13,7 @@ import { readPasswordFileChecked } from '../../lib/mysql/secrets.ts';
 import { ClusterTools, primitiveName } from '../../lib/cluster/tools.ts';
 import { AttributeCache } from '../../lib/cluster/cache.ts';
 import type { ConsistencyRecord } from '../../lib/mysql/consistency.ts';
+import type { LineageRecord } from '../../lib/mysql/lineage.ts';
 import type { MysqlParams } from './params.ts';
 import { parseNodeMap, peerAddress, type PeerAddress } from './peers.ts';
 import { peerTls } from './tls.ts';
@@ -173,8 +174,10 @@ export interface AgentState {
   missing?: string;
   /** The replica monitor's last settled comparison with the primary (lib/mysql/consistency.ts). */
   consistency?: ConsistencyRecord;
-  /** The primary's protection as last written to the record of the last promotion (written on a change only). */
-  protection?: 'sync' | 'async' | 'off';
+  /** The record of this node's promotion as it wrote it (the primary's monitor restores it if the CIB lost it). */
+  lineage?: LineageRecord;
+  /** When a replica's monitor last made sure it is registered with its primary (ms). */
+  registeredAt?: number;
 }
 
 export interface ElectionRecord {

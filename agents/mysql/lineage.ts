@@ -26,8 +26,11 @@ export interface Lineage {
   /** The record exists but cannot be read, or the CIB cannot be asked. */
   problem?: string;
   joined: Map<string, number>;
+  /** Every cluster property (stonith-enabled among them); undefined when the CIB cannot be asked. */
+  properties?: Map<string, string>;
 }
 
+/** The record with every cluster property, in one CIB query (promote also needs stonith-enabled). */
 export async function readLineage(ctx: Ctx): Promise<Lineage> {
   const r = await clusterTools(ctx).clusterProperties();
   if (!r.ok) return { problem: `cannot read the cluster properties: ${r.reason}`, joined: new Map() };
@@ -38,7 +41,7 @@ export async function readLineage(ctx: Ctx): Promise<Lineage> {
     if (k.startsWith(prefix) && /^\d+$/.test(v)) joined.set(k.slice(prefix.length), Number(v));
   }
   const d = decodeRecord(r.value!.get(n.record));
-  return { ...d, joined };
+  return { ...d, joined, properties: r.value! };
 }
 
 /** Write the record; a promotion that cannot record itself does not happen (rc 1). */
@@ -73,18 +76,33 @@ export async function registerReplica(ctx: Ctx, self: string | undefined, primar
 }
 
 /**
- * The primary's monitor: keep the record's protection true to what the server does (a semi-sync
- * primary whose replicas stopped acknowledging runs asynchronously). Written only on a change.
+ * The primary's monitor: the CIB still holds the record of this node's promotion, with the
+ * protection its server has now. A tool that rewrites the CIB's configuration from a copy it read
+ * earlier (pcs does, for most of its commands) removes a record written in between: seen in the
+ * lab, where the VIPs created right after the first promotion wiped it. It is written again from
+ * the copy promote kept (`mine`). One CIB query per monitor; a write only when something differs.
+ * Returns the record as it now stands (or `mine` when the CIB cannot be asked).
  */
-export async function updateProtection(ctx: Ctx, self: string | undefined, protection: Protection): Promise<boolean> {
+export async function keepRecord(ctx: Ctx, self: string | undefined, mine: LineageRecord | undefined, protection: Protection | undefined): Promise<LineageRecord | undefined> {
   const l = await readLineage(ctx);
-  if (!self || !l.record || l.record.primary !== self) return false;
-  if (l.record.protection === protection) return true;
+  if (!l.properties) { ctx.log.warn(`cannot check the record of this promotion: ${l.problem}`); return mine; }
+  const cur = l.record;
+  if (cur && cur.primary !== self) {
+    // Another node's promotion was recorded after ours: that record is the cluster's, not ours to change.
+    if (cur.epoch > (mine?.epoch ?? 0)) { ctx.log.error(`the record of the last promotion names ${cur.primary} (epoch ${cur.epoch}), not this primary`); return cur; }
+  }
+  let want = cur && cur.primary === self ? cur : mine;
+  if (!want) return undefined;
+  if (want !== cur) ctx.log.warn(`the record of this node's promotion (epoch ${want.epoch}) was ${cur ? `replaced by an older one (${cur.primary}, epoch ${cur.epoch})` : 'missing from the CIB (a configuration rewritten from an older copy?)'}: writing it again`);
+  if (protection && want.protection !== 'off' && want.protection !== protection) {
+    ctx.log[protection === 'async' ? 'warn' : 'info'](protection === 'async'
+      ? 'semi-sync fell back to asynchronous replication (no replica acknowledged within semisync_timeout): recorded, so no replica is promoted over this primary\'s commits if it is lost'
+      : 'semi-sync acknowledgements resumed: recorded');
+    want = { ...want, protection };
+  }
+  if (cur && encodeRecord(cur) === encodeRecord(want)) return want;
   const n = lineageNames(ctx);
-  const w = await clusterTools(ctx).setClusterProperty(n.set, n.record, encodeRecord({ ...l.record, protection }));
-  if (!w.ok) { ctx.log.warn(`could not record that this primary runs ${protection === 'async' ? 'asynchronously' : 'semi-synchronously'}: ${w.reason}`); return false; }
-  ctx.log[protection === 'async' ? 'warn' : 'info'](protection === 'async'
-    ? 'semi-sync fell back to asynchronous replication (no replica acknowledged within semisync_timeout): recorded, so no replica is promoted over this primary\'s commits if it is lost'
-    : 'semi-sync acknowledgements resumed: recorded');
-  return true;
+  const w = await clusterTools(ctx).setClusterProperty(n.set, n.record, encodeRecord(want));
+  if (!w.ok) { ctx.log.warn(`could not write the record of this promotion: ${w.reason}`); return cur ?? mine; }
+  return want;
 }

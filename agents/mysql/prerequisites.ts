@@ -1,5 +1,6 @@
 // Reading what lib/mysql/prerequisites.ts judges: the server's settings (live, or from its option
 // files before it runs), every peer's identity, and the cluster's fencing property.
+import type { Lineage } from './lineage.ts';
 import { OCF, OcfError } from '../../lib/ocf/codes.ts';
 import { run } from '../../lib/exec.ts';
 import { flavourFromBinaryVersion } from '../../lib/mysql/flavour.ts';
@@ -8,7 +9,7 @@ import {
   variablesFromRows, variablesQuery, type Identity, type PeerIdentity, type SettingProblem,
 } from '../../lib/mysql/prerequisites.ts';
 import { splitParameters } from '../../lib/mysql/server.ts';
-import { clusterTools, localNode, withLocal, withRemote, type Ctx, type LocalSession } from './context.ts';
+import { localNode, withLocal, withRemote, type Ctx, type LocalSession } from './context.ts';
 import { guardedNodes } from './guard.ts';
 
 /** The wrong settings of the server behind `s`, from its live variables. */
@@ -76,8 +77,11 @@ export async function checkPeerIdentities(ctx: Ctx, local: Identity): Promise<vo
 export const localIdentity = async (s: LocalSession): Promise<Identity> => identityFromRow((await s.db.query(identityQuery(s.sql.name)))[0]);
 
 /** Before a promotion: refuse (rc 1) while the cluster does not fence, unless the operator accepted that. */
-export async function requireFencing(ctx: Ctx): Promise<void> {
-  const v = fencingVerdict(await clusterTools(ctx).stonithEnabled(), ctx.params.allow_without_fencing);
+/** Refuse (rc 1) a promotion while the cluster does not fence; `config` is promote's CIB read. */
+export function requireFencing(ctx: Ctx, config: Lineage): void {
+  // An absent property is Pacemaker's default, true.
+  const read = config.properties ? { ok: true, value: config.properties.get('stonith-enabled') } : { ok: false, reason: config.problem };
+  const v = fencingVerdict(read, ctx.params.allow_without_fencing);
   if (v.refuse) throw new OcfError(OCF.ERR_GENERIC, v.refuse);
   if (v.warn) ctx.log.warn(v.warn);
 }

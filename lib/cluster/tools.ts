@@ -206,15 +206,4 @@ export class ClusterTools {
     const r = await this.tool('crm_node', ['-n']);
     return r.ok ? { ok: true, value: r.value!.trim() } : r;
   }
-
-  /**
-   * The cluster property stonith-enabled as the CIB holds it; value undefined when it is not set
-   * (crm_attribute exits 105, "No such device or address"), which Pacemaker reads as true.
-   */
-  async stonithEnabled(): Promise<ToolResult<string | undefined>> {
-    const r = await this.tool('crm_attribute', ['--type', 'crm_config', '--name', 'stonith-enabled', '--query', '--quiet']);
-    if (r.ok) return { ok: true, value: r.value!.trim() || undefined };
-    if (/exited with 105\b|No such device or address/i.test(r.reason ?? '')) return { ok: true, value: undefined };
-    return { ok: false, reason: r.reason };
-  }
 }

@@ -5,7 +5,7 @@
 // a promotion without an election. Each one refused before this record existed.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MariaCluster, type Node, type TransitionPlan } from './support/mariadb.ts';
 import { signal } from '../../lib/daemon.ts';
@@ -155,6 +155,22 @@ describe('ocf:vigil:mysql: never promote past a more recent primary', { timeout:
       await writer;
     }
     assert.notEqual(c.attr(n2, 'db-grade'), 'FAIL');
+  });
+
+  test('a configuration rewrite that drops the record (pcs replaces the configuration): the primary\'s monitor writes it again', async () => {
+    await fresh();
+    const before = record();
+    rmSync(join(c.fakeDir, 'crm_config', 'db-last-primary'));
+    const m = await c.agent(n1, 'monitor', RECURRING_PRIMARY);
+    assert.equal(m.code, 8, m.stderr);
+    assert.match(m.stderr, /missing from the CIB .*writing it again/);
+    assert.deepEqual(record(), before);
+    // A replica not counted in it registers itself within a minute of monitors (here: at once).
+    rmSync(join(c.fakeDir, 'crm_config', 'db-last-primary'));
+    writeFileSync(join(c.fakeDir, 'crm_config', 'db-last-primary'), JSON.stringify({ ...before, v: 1, replicas: [] }));
+    const r = await c.agent(n2, 'monitor', { OCF_RESKEY_CRM_meta_interval: '7000', OCF_RESKEY_CRM_meta_role: 'Unpromoted' });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(readFileSync(join(c.fakeDir, 'crm_config', 'db-replica-n2'), 'utf8'), String(before!.epoch));
   });
 
   test('no election record: a promotion in a clone of three fails, unless manual_promotion', async () => {

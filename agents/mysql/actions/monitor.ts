@@ -10,11 +10,11 @@ import { PRIMARY_SCORE, scoreValue } from '../../../lib/mysql/health.ts';
 import { findServer } from '../../../lib/mysql/server.ts';
 import type { Protection } from '../../../lib/mysql/lineage.ts';
 import { parseSemisyncStatus } from '../../../lib/mysql/semisync.ts';
-import { statusMap } from '../../../lib/mysql/status.ts';
+import { statusMap, type ReplicaStatus } from '../../../lib/mysql/status.ts';
 import { loadState, localNode, openLocal, publish, saveState, type AgentState, type Ctx, type LocalSession } from '../context.ts';
-import { updateProtection } from '../lineage.ts';
+import { keepRecord, registerReplica } from '../lineage.ts';
 import { writeAddress } from '../write-address.ts';
-import { assess, checkConsistency, followIfAdrift, readState, readStatus } from '../replication.ts';
+import { assess, checkConsistency, followIfAdrift, nodeAt, readState, readStatus } from '../replication.ts';
 
 /**
  * Is this instance promoted as far as Pacemaker is concerned? The role of the recurring monitor
@@ -34,16 +34,26 @@ async function readTestTable(ctx: Ctx, s: LocalSession): Promise<void> {
 }
 
 /**
- * A semi-sync primary whose replicas stop acknowledging carries on asynchronously after
- * semisync_timeout: its acknowledged commits may then exist nowhere else. Say so in the record of
- * the last promotion (only when it changes: one status query per monitor, a CIB write per change),
- * so a failover after losing this primary refuses instead of promoting a replica without them.
+ * The record of this primary's promotion stays in the CIB (keepRecord), with its protection: a
+ * semi-sync primary whose replicas stop acknowledging carries on asynchronously after
+ * semisync_timeout, and its acknowledged commits may then exist nowhere else; recorded, a failover
+ * after losing it refuses instead of promoting a replica without them.
  */
-async function watchProtection(ctx: Ctx, s: LocalSession, st: AgentState): Promise<void> {
-  if (!ctx.params.semisync) return;
-  const now: Protection = parseSemisyncStatus(statusMap(await s.db.query(s.sql.semisyncStatus))).primaryActive ? 'sync' : 'async';
-  if (st.protection === now) return;
-  if (await updateProtection(ctx, await localNode(ctx), now)) saveState(ctx, { ...loadState(ctx), protection: now });
+async function keepRecordCurrent(ctx: Ctx, s: LocalSession, st: AgentState): Promise<void> {
+  const protection: Protection | undefined = !ctx.params.semisync ? undefined
+    : parseSemisyncStatus(statusMap(await s.db.query(s.sql.semisyncStatus))).primaryActive ? 'sync' : 'async';
+  const rec = await keepRecord(ctx, await localNode(ctx), st.lineage, protection);
+  if (rec && rec.primary === st.lineage?.primary && JSON.stringify(rec) !== JSON.stringify(st.lineage)) saveState(ctx, { ...loadState(ctx), lineage: rec });
+}
+
+/** A replica counted among its primary's replicas in the CIB: checked once a minute (see keepRecord). */
+async function keepRegistered(ctx: Ctx, status: ReplicaStatus | undefined, st: AgentState): Promise<void> {
+  if (!status || status.io !== 'running' || (st.registeredAt !== undefined && Date.now() - st.registeredAt < 60_000)) return;
+  const primary = nodeAt(ctx, status.sourceHost, status.sourcePort);
+  if (!primary) return;
+  const why = await registerReplica(ctx, await localNode(ctx), primary);
+  if (why) ctx.log.warn(why);
+  else saveState(ctx, { ...loadState(ctx), registeredAt: Date.now() });
 }
 
 /** The primary holds its write address: taken again (after the probe) if something removed it. */
@@ -88,7 +98,7 @@ export async function monitor(ctx: Ctx): Promise<OcfCode> {
       if (ctx.isProbe && !st.promoted) saveState(ctx, { ...st, promoted: true });
       if (!promoted && !ctx.isProbe) ctx.log.error('the server is writable but this instance is not promoted');
       if (promoted) {
-        await Promise.all([publish(ctx, { score: scoreValue(PRIMARY_SCORE), grade: 'OK', lag: '0' }), watchProtection(ctx, s, st),
+        await Promise.all([publish(ctx, { score: scoreValue(PRIMARY_SCORE), grade: 'OK', lag: '0' }), keepRecordCurrent(ctx, s, st),
           keepWriteAddress(ctx).catch((e: Error) => { throw brokenPrimary(`its write address: ${e.message}`); })]);
       }
       return OCF.RUNNING_PROMOTED;
@@ -98,7 +108,7 @@ export async function monitor(ctx: Ctx): Promise<OcfCode> {
     if (!ctx.isProbe && (await writeAddress(ctx)?.release())) ctx.log.warn(`this replica held the write address ${p.write_ip}: released`);
     let status = await readStatus(s);
     if (!ctx.isProbe && (!status || status.io !== 'running') && (await followIfAdrift(ctx, s, status))) status = await readStatus(s);
-    const c = await checkConsistency(ctx, s, state, status);
+    const [c] = await Promise.all([checkConsistency(ctx, s, state, status), ctx.isProbe ? undefined : keepRegistered(ctx, status, st)]);
     const r = assess(ctx, status, st.pendingSince, Date.now(), c.errant, c.missing);
     const wasPromoted = ctx.isProbe && st.promoted === true;
     if (r.pendingSince !== st.pendingSince || wasPromoted) saveState(ctx, { ...loadState(ctx), promoted: false, pendingSince: r.pendingSince });

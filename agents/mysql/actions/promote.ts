@@ -7,7 +7,7 @@
 import { OCF, OcfError, type OcfCode } from '../../../lib/ocf/codes.ts';
 import { PRIMARY_SCORE, scoreValue } from '../../../lib/mysql/health.ts';
 import type { Contender } from '../../../lib/mysql/election.ts';
-import { lineageVerdict, nextRecord } from '../../../lib/mysql/lineage.ts';
+import { lineageVerdict, nextRecord, type LineageRecord } from '../../../lib/mysql/lineage.ts';
 import { formatPosition, gtidFamily, type GtidFamily } from '../../../lib/mysql/position.ts';
 import { findServer } from '../../../lib/mysql/server.ts';
 import { clusterTools, loadState, localNode, publish, RECORD_TTL_MS, saveState, withLocal, type Ctx } from '../context.ts';
@@ -29,7 +29,6 @@ async function both(a: Promise<unknown>, b: Promise<unknown>): Promise<void> {
 export async function promote(ctx: Ctx): Promise<OcfCode> {
   const p = ctx.params;
   if (!findServer(p.pid, p.binary || 'mariadbd', p.datadir)) throw new OcfError(OCF.ERR_GENERIC, 'cannot promote: the server is not running');
-  await requireFencing(ctx);
   const self = await localNode(ctx);
   const st = loadState(ctx);
   const rec = st.election && Date.now() - st.election.at < RECORD_TTL_MS ? st.election : undefined;
@@ -37,8 +36,10 @@ export async function promote(ctx: Ctx): Promise<OcfCode> {
   // Read from the CIB while the server is asked (one query, no waiting on the critical path).
   const lineage = readLineage(ctx);
   lineage.catch(() => undefined);
+  let written: LineageRecord | undefined;
   await withLocal(ctx, async (s) => {
-    const status = await readStatus(s);
+    const [status, config] = await Promise.all([readStatus(s), lineage]);
+    requireFencing(ctx, config);
     if (status && !status.sqlRunning && status.sqlErrno !== 0) {
       throw new OcfError(OCF.ERR_GENERIC, `not promotable: the SQL thread stopped with error ${status.sqlErrno} (${status.sqlError})`);
     }
@@ -82,8 +83,8 @@ export async function promote(ctx: Ctx): Promise<OcfCode> {
     const keep = rec?.recover && l.record?.primary === self;
     if (!keep && l.problem) throw new OcfError(OCF.ERR_GENERIC, `not promoted: ${l.problem}`);
     const replicas = rec ? rec.peers : await everyOtherNode(ctx, self);
-    const recording = keep ? Promise.resolve()
-      : writeLineage(ctx, nextRecord(l.record, self, applied, p.semisync ? 'sync' : 'off', replicas, Date.now()));
+    written = keep ? l.record : nextRecord(l.record, self, applied, p.semisync ? 'sync' : 'off', replicas, Date.now());
+    const recording = keep ? Promise.resolve() : writeLineage(ctx, written!);
     if (status) {
       await both(recording, (async () => {
         await s.db.exec(s.sql.stopReplica);
@@ -99,8 +100,8 @@ export async function promote(ctx: Ctx): Promise<OcfCode> {
     const [now] = await Promise.all([readState(s), address?.take(Promise.resolve())]);
     if (now.readOnly || now.superReadOnly) throw new OcfError(OCF.ERR_GENERIC, 'the server is still read-only after promotion');
   });
-  // protection: undefined makes the first monitor compare the record with what the server does.
-  saveState(ctx, { ...loadState(ctx), promoted: true, pendingSince: undefined, election: undefined, switchover: undefined, errant: undefined, protection: undefined });
+  // The copy of the record the primary's monitors keep in the CIB (and compare with the server's protection).
+  saveState(ctx, { ...loadState(ctx), promoted: true, pendingSince: undefined, election: undefined, switchover: undefined, errant: undefined, lineage: written });
   await publish(ctx, { score: scoreValue(PRIMARY_SCORE), grade: 'OK', lag: '0' });
   ctx.log.info(`promoted: the server is writable${p.semisync ? ' (semi-synchronous primary)' : ''} (${ctx.deadline.elapsed()} ms)`);
   return OCF.SUCCESS;

@@ -1,6 +1,6 @@
 // lib/mysql/prerequisites.ts: the settings every server needs (both flavours), the option-file
 // reading of mariadbd --verbose --help, identities against the peers, and the fencing verdict;
-// ClusterTools.stonithEnabled with a recording runner.
+// ClusterTools.clusterProperties (where promote reads stonith-enabled) with a recording runner.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RunResult, Runner } from '../../../lib/exec.ts';
@@ -164,24 +164,23 @@ test('fencingVerdict: only a readable, true stonith-enabled promotes without the
   assert.match(fencingVerdict({ ok: false, reason: 'crm_attribute timed out' }, false).refuse!, /^not promoted: stonith-enabled cannot be read \(crm_attribute timed out\)/);
 });
 
-test('ClusterTools.stonithEnabled: the query, an absent property, a failure', async () => {
-  const answers: Array<Partial<RunResult>> = [
-    { stdout: 'false\n' },
-    { code: 105, stderr: 'crm_attribute: Error performing operation: No such device or address\n' },
-    { code: 102, stderr: 'crm_attribute: Could not connect to the CIB: Transport endpoint is not connected\n' },
-  ];
+test('ClusterTools.clusterProperties: every nvpair of crm_config in one query, values unescaped (stonith-enabled, the record)', async () => {
+  const xml = '<crm_config><cluster_property_set id="cib-bootstrap-options"><nvpair id="o1" name="stonith-enabled" value="false"/></cluster_property_set>' +
+    '<cluster_property_set id="vigil-db"><nvpair value="{&quot;v&quot;:1,&quot;a&quot;:&quot;x&amp;y&lt;z&quot;}" name="db-last-primary" id="o2"/></cluster_property_set></crm_config>';
+  const answers: Array<Partial<RunResult>> = [{ stdout: xml }, { code: 102, stderr: 'Could not connect to the CIB: Transport endpoint is not connected\n' }];
   const calls: string[][] = [];
   const runner: Runner = async (cmd, args) => {
     calls.push([cmd, ...args]);
     return { command: cmd, args, code: 0, signal: null, stdout: '', stderr: '', timedOut: false, durationMs: 1, ...answers.shift() };
   };
   const t = new ClusterTools({ runner, instance: 'db:1', node: 'n1', timeoutMs: 1000 });
-  assert.deepEqual(await t.stonithEnabled(), { ok: true, value: 'false' });
-  assert.deepEqual(await t.stonithEnabled(), { ok: true, value: undefined });
-  const failed = await t.stonithEnabled();
+  const r = await t.clusterProperties();
+  assert.equal(r.value!.get('stonith-enabled'), 'false');
+  assert.equal(r.value!.get('db-last-primary'), '{"v":1,"a":"x&y<z"}');
+  assert.deepEqual(calls[0], ['cibadmin', '--query', '--scope', 'crm_config']);
+  const failed = await t.clusterProperties();
   assert.equal(failed.ok, false);
   assert.match(failed.reason!, /Could not connect to the CIB/);
-  assert.deepEqual(calls[0], ['crm_attribute', '--type', 'crm_config', '--name', 'stonith-enabled', '--query', '--quiet']);
 });
 
 test('liveSettingProblems asks the server in one statement and judges by its flavour (MySQL 8.0 and 8.4, MariaDB)', async () => {
