@@ -53,9 +53,7 @@ function startLoad(n: number): () => void {
 async function runStack(stack: DbStack, semisync: boolean, kinds: FaultKind[], repeat: number): Promise<void> {
   say(`== ${stack.name}, semi-sync ${semisync ? 'on' : 'off'}${load ? `, ${load} busy processes` : ''}: bringing the lab up`);
   const wa = writeAddress && stack.name === 'vigil';
-  // VIGIL_LAB_AGENTS: a copy of dist/ to measure (default: this checkout's dist/).
-  const agentsDir = process.env.VIGIL_LAB_AGENTS;
-  const db = await DbCluster.start(stack, { semisync, migrationThreshold: threshold, writeAddress: wa }, { log: (l) => say(`   lab: ${l}`), ...(agentsDir ? { agentsDir } : {}) });
+  const db = await DbCluster.start(stack, { semisync, migrationThreshold: threshold, writeAddress: wa }, { log: (l) => say(`   lab: ${l}`) });
   const stopLoad = startLoad(load);
   try {
     for (let i = 0; i < repeat; i++) {

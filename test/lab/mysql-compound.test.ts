@@ -20,9 +20,7 @@ const REFUSAL = /not promoted: .*(has no running server|lacks)/;
 describe('MariaDB repeated and compound failures in the lab: vigil, semi-sync on, migration-threshold=1', { timeout: 45 * 60_000 }, () => {
   let db: DbCluster | undefined;
   before(async () => {
-    // VIGIL_LAB_AGENTS: a copy of dist/ to test (default: this checkout's dist/).
-    const agentsDir = process.env.VIGIL_LAB_AGENTS;
-    db = await DbCluster.start(VIGIL_DB, { semisync: true }, { log: (l) => console.log(`# lab: ${l}`), ...(agentsDir ? { agentsDir } : {}) });
+    db = await DbCluster.start(VIGIL_DB, { semisync: true }, { log: (l) => console.log(`# lab: ${l}`) });
     requireStack(db.lab, VIGIL);
   });
   after(async () => { await stopLab(db?.lab); });

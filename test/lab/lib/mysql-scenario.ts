@@ -88,7 +88,9 @@ export class DbCluster {
 
   /** A fresh lab, MariaDB on every node, fencing, the clone and the VIPs, healthy. */
   static async start(stack: DbStack, opts: DbOptions, o: { log?: (l: string) => void; agentsDir?: string } = {}): Promise<DbCluster> {
-    const lab = await startLab({ nodes: 3, ...(o.agentsDir ? { agentsDir: o.agentsDir } : {}), ...(o.log ? { log: o.log } : {}) });
+    // VIGIL_LAB_AGENTS: a copy of dist/ to test instead of this checkout's (a build meanwhile does not change it).
+    const agentsDir = o.agentsDir ?? process.env.VIGIL_LAB_AGENTS;
+    const lab = await startLab({ nodes: 3, ...(agentsDir ? { agentsDir } : {}), ...(o.log ? { log: o.log } : {}) });
     const db = new DbCluster(lab, stack, opts, o.log);
     await prepareMariadb(lab, stack.name, opts.semisync);
     await configureFencing(lab, stack.fenceAgent);
