@@ -75,6 +75,8 @@ describe('MariaDB repeated and compound failures in the lab: vigil, semi-sync on
     }
     /** Stop writing, wait for convergence, compare every acknowledged commit with the final primary. */
     async verdict(t: TestContext): Promise<{ finalPrimary?: string; lost: number[] }> {
+      // Every node back (one primary, two replicas following it), so all three are compared.
+      await this.d.waitHealthy(150_000);
       await this.writer.stop();
       await this.sampler.stop();
       const st = await this.d.status();
