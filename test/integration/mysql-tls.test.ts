@@ -3,17 +3,18 @@
 // (support/tls.ts) and a replication account that REQUIRE SSL: the agent's own sessions with the
 // other server (the writable-peer guard, the switchover wait, the rejoin check) must use TLS and
 // verify the server's certificate, chain and name, or the promotion, switchover and rejoin fail.
+// Then the same against two MySQL 9.7 servers on 34101-34102 (support/mariadb.ts flavours()).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MariaCluster, REPL_PASSWORD, REPL_USER, type Node, type TransitionPlan } from './support/mariadb.ts';
+import { MariaCluster, REPL_PASSWORD, REPL_USER, flavours, type Node, type TransitionPlan } from './support/mariadb.ts';
 import { makePki, serverCertificate, type Pki } from './support/tls.ts';
 
 const RECURRING = { OCF_RESKEY_CRM_meta_interval: '7000' };
 
-describe('ocf:vigil:mysql over TLS (require_secure_transport=ON, REQUIRE SSL)', { timeout: 600_000 }, () => {
+for (const flavour of flavours()) describe(`ocf:vigil:mysql over TLS (require_secure_transport=ON, REQUIRE SSL; ${flavour.label})`, { timeout: 600_000 }, () => {
   let c: MariaCluster;
   let n1: Node, n2: Node;
   let pki: Pki;
@@ -21,12 +22,13 @@ describe('ocf:vigil:mysql over TLS (require_secure_transport=ON, REQUIRE SSL)', 
 
   before(async () => {
     pki = await makePki(mkdtempSync(join(tmpdir(), 'vigil-pki-')), ['IP:127.0.0.1']);
+    await flavour.expose(pki.dir); // the servers read their certificates and keys from it
     for (const n of ['n1', 'n2']) {
       copyFileSync(pki.serverCert, serverCert(n).cert);
       copyFileSync(pki.serverKey, serverCert(n).key);
     }
     c = await MariaCluster.create({
-      nodes: 2, basePort: 33101,
+      flavour, nodes: 2, basePort: 33101,
       serverOptions: (n) => ({ ssl_ca: pki.ca, ssl_cert: serverCert(n).cert, ssl_key: serverCert(n).key, require_secure_transport: 'ON' }),
       params: {
         replication_require_ssl: 'true', replication_ssl_ca: pki.ca,
@@ -37,11 +39,16 @@ describe('ocf:vigil:mysql over TLS (require_secure_transport=ON, REQUIRE SSL)', 
   });
   after(async () => {
     await c?.cleanup(process.env.VIGIL_KEEP_TEST_DIRS === '1');
+    if (pki) await flavour.unexpose(pki.dir);
     if (pki && process.env.VIGIL_KEEP_TEST_DIRS !== '1') rmSync(pki.dir, { recursive: true, force: true });
   });
 
   const readOnly = async (node: Node) => Number((await c.root(node, 'SELECT @@read_only AS ro'))[0]!.ro);
-  const slave = async (node: Node) => (await c.root(node, 'SHOW SLAVE STATUS'))[0];
+  const slave = (node: Node) => c.replica(node);
+  /** A replica status column in the flavour's words (MariaDB Master_SSL_*, MySQL Source_SSL_*). */
+  const col = (mariadbName: string) => (flavour.name === 'mariadb' ? mariadbName : mariadbName.replace('Master', 'Source'));
+  // MySQL refuses a plain TCP login under require_secure_transport before looking at the account.
+  const refusedPlain = flavour.name === 'mariadb' ? /Access denied/ : /insecure transport are prohibited/;
   const tlsAccepts = async (node: Node) => Number((await c.root(node, "SHOW GLOBAL STATUS LIKE 'Ssl_accepts'"))[0]!.Value);
   let nextId = 1;
   const write = async (node: Node) => { const id = nextId++; await c.app(node, 'INSERT INTO vigiltest.t VALUES (?, ?)', [id, 'tls']); return id; };
@@ -72,24 +79,29 @@ describe('ocf:vigil:mysql over TLS (require_secure_transport=ON, REQUIRE SSL)', 
     }
     for (const n of c.nodes) {
       // Not binlogged: the servers' histories stay identical (no errant transaction).
-      await c.root(n, `SET STATEMENT sql_log_bin = 0 FOR ALTER USER '${REPL_USER}'@'%' REQUIRE SSL`);
+      await c.unlogged(n, [`ALTER USER '${REPL_USER}'@'%' REQUIRE SSL`]);
       const v = new Map((await c.root(n, "SHOW GLOBAL VARIABLES WHERE Variable_name IN ('have_ssl', 'require_secure_transport')")).map((r) => [r.Variable_name, r.Value]));
-      assert.deepEqual([v.get('have_ssl'), v.get('require_secure_transport')], ['YES', 'ON']);
-      assert.match(await login({ host: '127.0.0.1', port: n.port }), /Access denied/, 'a TCP login without TLS');
+      if (flavour.name === 'mariadb') assert.equal(v.get('have_ssl'), 'YES');
+      assert.equal(v.get('require_secure_transport'), 'ON');
+      assert.match(await login({ host: '127.0.0.1', port: n.port }), refusedPlain, 'a TCP login without TLS');
       assert.equal(await login({ host: '127.0.0.1', port: n.port, ssl: { ca: readFileSync(pki.ca) } }), 'ok', 'the same login with TLS');
       assert.equal(await login({ socketPath: n.socket }), 'ok', 'the socket, without TLS, as the agent logs in to its own server');
     }
     // MariaDB 10.11: require_secure_transport accepts the socket, but an account that REQUIRE SSL is
-    // refused there without TLS (docs/mysql.md: leave 'repl'@'localhost' without it).
-    await c.root(n2, `SET STATEMENT sql_log_bin = 0 FOR CREATE USER 'tlsonly'@'localhost' IDENTIFIED BY 'x-Pw-1' REQUIRE SSL`);
-    assert.match(await login({ socketPath: n2.socket, user: 'tlsonly', password: 'x-Pw-1' }), /Access denied/);
-    await c.root(n2, `SET STATEMENT sql_log_bin = 0 FOR DROP USER 'tlsonly'@'localhost'`);
+    // refused there without TLS (docs/mysql.md: leave 'repl'@'localhost' without it). MySQL counts
+    // the socket as a secure transport and accepts it.
+    await c.unlogged(n2, [`CREATE USER 'tlsonly'@'localhost' IDENTIFIED BY 'x-Pw-1' REQUIRE SSL`]);
+    const socketLogin = await login({ socketPath: n2.socket, user: 'tlsonly', password: 'x-Pw-1' });
+    if (flavour.name === 'mariadb') assert.match(socketLogin, /Access denied/);
+    else assert.equal(socketLogin, 'ok');
+    await c.unlogged(n2, [`DROP USER 'tlsonly'@'localhost'`]);
   });
 
   test('without TLS on the agent\'s sessions (what it did before): the guard cannot log in to n2 and the promotion is refused', async () => {
     const r = await promoteTransition(n1, { active: [n1, n2], promoted: [] }, { OCF_RESKEY_replication_require_ssl: 'false' });
     assert.equal(r.code, 1, r.stderr);
-    assert.match(r.reason ?? '', /^refusing to become writable: n2 answered but its read-only state cannot be read \(Access denied for user 'repl'@'127\.0\.0\.1'/);
+    assert.match(r.reason ?? '', flavour.name === 'mariadb' ? /^refusing to become writable: n2 answered but its read-only state cannot be read \(Access denied for user 'repl'@'127\.0\.0\.1'/
+      : /^refusing to become writable: n2 answered but its read-only state cannot be read \(Connections using insecure transport are prohibited/);
     assert.equal(await readOnly(n1), 1);
   });
 
@@ -103,8 +115,8 @@ describe('ocf:vigil:mysql over TLS (require_secure_transport=ON, REQUIRE SSL)', 
     const id = await write(n1);
     await replicated(n2, id);
     const s = (await slave(n2))!;
-    assert.equal(Number(s.Master_Port), n1.port);
-    assert.deepEqual([s.Master_SSL_Allowed, s.Master_SSL_Verify_Server_Cert, s.Master_SSL_CA_File], ['Yes', 'Yes', pki.ca]);
+    assert.equal(s.sourcePort, n1.port);
+    assert.deepEqual(['Master_SSL_Allowed', 'Master_SSL_Verify_Server_Cert', 'Master_SSL_CA_File'].map((k) => s.raw[col(k)]), ['Yes', 'Yes', pki.ca]);
     assert.equal((await c.agent(n2, 'monitor', RECURRING)).code, 0);
     assert.equal(c.attr(n2, 'db-grade'), 'OK');
   });
@@ -140,7 +152,7 @@ describe('ocf:vigil:mysql over TLS (require_secure_transport=ON, REQUIRE SSL)', 
     await c.agentOk(n1, 'stop');
     const r = await c.agentOk(n1, 'start', wrongCa);
     assert.match(r.stderr, /WARNING: cannot ask n2 \(127\.0\.0\.1:\d+\) what it holds: connecting to 127\.0\.0\.1:\d+: TLS refused: the server's certificate does not verify against the CA \(self-signed certificate in certificate chain\); not replicating from it/);
-    assert.equal((await slave(n1))!.Slave_IO_Running, 'No', 'not started on an unverified primary');
+    assert.equal((await slave(n1))!.ioRunning, 'No', 'not started on an unverified primary');
     const id = await write(n2);
     const m = await c.agent(n1, 'monitor', RECURRING);
     assert.equal(m.code, 0, m.stderr);
@@ -161,7 +173,8 @@ describe('ocf:vigil:mysql over TLS (require_secure_transport=ON, REQUIRE SSL)', 
     const other = await serverCertificate(pki, 'localhost-only', ['DNS:localhost']);
     copyFileSync(other.cert, serverCert('n2').cert);
     copyFileSync(other.key, serverCert('n2').key);
-    await c.root(n2, 'FLUSH NO_WRITE_TO_BINLOG SSL'); // a FLUSH is binlogged otherwise: an errant transaction
+    // A FLUSH is binlogged otherwise: an errant transaction. MySQL reloads with ALTER INSTANCE.
+    await c.root(n2, flavour.name === 'mariadb' ? 'FLUSH NO_WRITE_TO_BINLOG SSL' : 'ALTER INSTANCE RELOAD TLS');
     const plan = { active: [n1, n2], promoted: [] as Node[] };
     const r = await promoteTransition(n1, plan);
     assert.equal(r.code, 1, r.stderr);
@@ -175,7 +188,7 @@ describe('ocf:vigil:mysql over TLS (require_secure_transport=ON, REQUIRE SSL)', 
   });
 
   test('an account that REQUIRE X509: the agent\'s sessions present replication_ssl_cert (the consistency report reads the primary)', async () => {
-    await c.root(n1, `SET STATEMENT sql_log_bin = 0 FOR ALTER USER '${REPL_USER}'@'%' REQUIRE X509`);
+    await c.unlogged(n1, [`ALTER USER '${REPL_USER}'@'%' REQUIRE X509`]);
     const v = await c.agent(n2, 'validate-all', { OCF_CHECK_LEVEL: '20' });
     assert.equal(v.code, 0, `${v.reason}\n${v.stderr}`);
     assert.match(v.stderr, /errant-transaction report \(primary n1\): n2: holds nothing that n1 lacks/);
