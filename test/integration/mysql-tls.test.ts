@@ -47,8 +47,6 @@ for (const flavour of flavours()) describe(`ocf:vigil:mysql over TLS (require_se
   const slave = (node: Node) => c.replica(node);
   /** A replica status column in the flavour's words (MariaDB Master_SSL_*, MySQL Source_SSL_*). */
   const col = (mariadbName: string) => (flavour.name === 'mariadb' ? mariadbName : mariadbName.replace('Master', 'Source'));
-  // MySQL refuses a plain TCP login under require_secure_transport before looking at the account.
-  const refusedPlain = flavour.name === 'mariadb' ? /Access denied/ : /insecure transport are prohibited/;
   const tlsAccepts = async (node: Node) => Number((await c.root(node, "SHOW GLOBAL STATUS LIKE 'Ssl_accepts'"))[0]!.Value);
   let nextId = 1;
   const write = async (node: Node) => { const id = nextId++; await c.app(node, 'INSERT INTO vigiltest.t VALUES (?, ?)', [id, 'tls']); return id; };
@@ -83,25 +81,21 @@ for (const flavour of flavours()) describe(`ocf:vigil:mysql over TLS (require_se
       const v = new Map((await c.root(n, "SHOW GLOBAL VARIABLES WHERE Variable_name IN ('have_ssl', 'require_secure_transport')")).map((r) => [r.Variable_name, r.Value]));
       if (flavour.name === 'mariadb') assert.equal(v.get('have_ssl'), 'YES');
       assert.equal(v.get('require_secure_transport'), 'ON');
-      assert.match(await login({ host: '127.0.0.1', port: n.port }), refusedPlain, 'a TCP login without TLS');
+      assert.match(await login({ host: '127.0.0.1', port: n.port }), /Access denied/, 'a TCP login without TLS');
       assert.equal(await login({ host: '127.0.0.1', port: n.port, ssl: { ca: readFileSync(pki.ca) } }), 'ok', 'the same login with TLS');
       assert.equal(await login({ socketPath: n.socket }), 'ok', 'the socket, without TLS, as the agent logs in to its own server');
     }
-    // MariaDB 10.11: require_secure_transport accepts the socket, but an account that REQUIRE SSL is
-    // refused there without TLS (docs/mysql.md: leave 'repl'@'localhost' without it). MySQL counts
-    // the socket as a secure transport and accepts it.
+    // MariaDB 10.11 and MySQL 9.7: require_secure_transport accepts the socket, but an account that
+    // REQUIRE SSL is refused there without TLS (docs/mysql.md: leave 'repl'@'localhost' without it).
     await c.unlogged(n2, [`CREATE USER 'tlsonly'@'localhost' IDENTIFIED BY 'x-Pw-1' REQUIRE SSL`]);
-    const socketLogin = await login({ socketPath: n2.socket, user: 'tlsonly', password: 'x-Pw-1' });
-    if (flavour.name === 'mariadb') assert.match(socketLogin, /Access denied/);
-    else assert.equal(socketLogin, 'ok');
+    assert.match(await login({ socketPath: n2.socket, user: 'tlsonly', password: 'x-Pw-1' }), /Access denied/);
     await c.unlogged(n2, [`DROP USER 'tlsonly'@'localhost'`]);
   });
 
   test('without TLS on the agent\'s sessions (what it did before): the guard cannot log in to n2 and the promotion is refused', async () => {
     const r = await promoteTransition(n1, { active: [n1, n2], promoted: [] }, { OCF_RESKEY_replication_require_ssl: 'false' });
     assert.equal(r.code, 1, r.stderr);
-    assert.match(r.reason ?? '', flavour.name === 'mariadb' ? /^refusing to become writable: n2 answered but its read-only state cannot be read \(Access denied for user 'repl'@'127\.0\.0\.1'/
-      : /^refusing to become writable: n2 answered but its read-only state cannot be read \(Connections using insecure transport are prohibited/);
+    assert.match(r.reason ?? '', /^refusing to become writable: n2 answered but its read-only state cannot be read \(Access denied for user 'repl'@'127\.0\.0\.1'/);
     assert.equal(await readOnly(n1), 1);
   });
 
