@@ -37,17 +37,7 @@ for (const flavour of flavours()) describe(`ocf:vigil:mysql failover with three 
     for (let i = 0; i < n; i++) { const id = nextId++; await c.app(node, 'INSERT INTO vigiltest.t VALUES (?, ?)', [id, 'w']); out.push(id); }
     return out;
   };
-  /** pre-promote on all, promote, and post-promote on all when it worked. */
-  const promoteTransition = async (target: Node, plan: Omit<TransitionPlan, 'promote'> = {}, extra: Record<string, string> = {}) => {
-    const p: TransitionPlan = { ...plan, promote: [target] };
-    await c.notifyAll('pre', 'promote', p, extra);
-    const r = await c.agent(target, 'promote', extra);
-    if (r.code === 0) {
-      c.setPromoted(target);
-      await c.notifyAll('post', 'promote', p, extra);
-    }
-    return r;
-  };
+  const promoteTransition = (target: Node, plan: Omit<TransitionPlan, 'promote'> = {}, extra: Record<string, string> = {}) => c.promoteTransition(target, plan, extra);
   /** A planned switchover, every step of the transition (pcs resource move --promoted). */
   const switchover = async (from: Node, to: Node, extra: Record<string, string> = {}) => {
     const plan: TransitionPlan = { demote: [from], promote: [to], promoted: [from] };

@@ -31,16 +31,7 @@ describe('ocf:vigil:mysql: never promote past a more recent primary', { timeout:
     for (const n of nodes) { const have = new Set(await c.ids(n)); if (!ids.every((i) => have.has(i))) return false; }
     return true;
   }, 15_000, `rows on ${nodes.map((n) => n.name).join(', ')}`);
-  const promoteTransition = async (target: Node, plan: Omit<TransitionPlan, 'promote'>, extra: Record<string, string> = {}) => {
-    const p: TransitionPlan = { ...plan, promote: [target] };
-    await c.notifyAll('pre', 'promote', p, extra);
-    const r = await c.agent(target, 'promote', extra);
-    if (r.code === 0) {
-      c.setPromoted(target);
-      await c.notifyAll('post', 'promote', p, extra);
-    }
-    return r;
-  };
+  const promoteTransition = (target: Node, plan: Omit<TransitionPlan, 'promote'> = {}, extra: Record<string, string> = {}) => c.promoteTransition(target, plan, extra);
   const kill = async (node: Node) => {
     signal(c.pid(node)!, 'SIGKILL');
     await c.waitFor(() => c.pid(node) === undefined, 5000, `${node.name}'s server to die`);

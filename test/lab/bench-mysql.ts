@@ -58,12 +58,7 @@ async function runStack(stack: DbStack, semisync: boolean, kinds: FaultKind[], r
   try {
     for (let i = 0; i < repeat; i++) {
       for (const kind of kinds) {
-        try {
-          await db.restore(90_000);
-        } catch (e) {
-          say(`   (restore failed: ${(e as Error).message.slice(0, 200)}; rebuilding the database)`);
-          await db.reset();
-        }
+        await db.healthy(90_000);
         const t = Date.now();
         try {
           const r = await runScenario(db, kind, { progress: (l) => say(`   ${l}`) });

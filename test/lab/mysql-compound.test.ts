@@ -25,14 +25,8 @@ describe('MariaDB repeated and compound failures in the lab: vigil, semi-sync on
   });
   after(async () => { await stopLab(db?.lab); });
 
-  async function healthy(): Promise<DbCluster> {
-    const d = db!;
-    try { await d.restore(120_000); } catch (e) {
-      console.log(`# lab: restore failed (${(e as Error).message}); rebuilding the database`);
-      await d.reset();
-    }
-    return d;
-  }
+  /** Health before each scenario: failures cleared; a database that cannot recover is rebuilt. */
+  const healthy = async (): Promise<DbCluster> => { await db!.healthy(120_000); return db!; };
 
   /** What a scenario leaves to check: the writer's promises against the servers. */
   class Run {

@@ -66,14 +66,7 @@ describe('MariaDB failover in the lab: vigil (ocf:vigil:mysql + ocf:vigil:vip + 
   after(async () => { await stopLab(db?.lab); });
 
   /** Health before each scenario: failures cleared; a database that cannot recover is rebuilt. */
-  async function healthy(): Promise<DbCluster> {
-    const d = db!;
-    try { await d.restore(90_000); } catch (e) {
-      console.log(`# lab: restore failed (${(e as Error).message}); rebuilding the database`);
-      await d.reset();
-    }
-    return d;
-  }
+  const healthy = async (): Promise<DbCluster> => { await db!.healthy(120_000); return db!; };
 
   async function run(t: TestContext, kind: FaultKind): Promise<ScenarioResult> {
     const d = await healthy();

@@ -274,6 +274,21 @@ export class MariaCluster {
     return r;
   }
 
+  /**
+   * One promotion as Pacemaker runs it: pre-promote on every active instance, promote, and when it
+   * worked the fake cluster reports the target promoted and post-promote runs everywhere.
+   */
+  async promoteTransition(target: Node, plan: Omit<TransitionPlan, 'promote'> = {}, extra: Record<string, string> = {}): Promise<AgentRun> {
+    const p: TransitionPlan = { ...plan, promote: [target] };
+    await this.notifyAll('pre', 'promote', p, extra);
+    const r = await this.agent(target, 'promote', extra);
+    if (r.code === 0) {
+      this.setPromoted(target);
+      await this.notifyAll('post', 'promote', p, extra);
+    }
+    return r;
+  }
+
   /** Notify every active instance of one transition in parallel, as Pacemaker does; each must succeed. */
   async notifyAll(type: 'pre' | 'post', op: 'start' | 'stop' | 'promote' | 'demote', plan: TransitionPlan, extra: Record<string, string> = {}): Promise<AgentRun[]> {
     const env = this.transitionEnv(type, op, plan);

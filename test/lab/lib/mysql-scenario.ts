@@ -156,6 +156,14 @@ export class DbCluster {
     return this.waitHealthy(timeoutMs);
   }
 
+  /** Health before a scenario: restore(), and when the database cannot recover, reset(). */
+  async healthy(timeoutMs = 90_000): Promise<Health> {
+    try { return await this.restore(timeoutMs); } catch (e) {
+      this.log(`restore failed (${(e as Error).message.slice(0, 300)}); rebuilding the database`);
+      return this.reset();
+    }
+  }
+
   /**
    * The database from scratch (template datadirs on every node), fencing kept: after a scenario
    * that left servers that cannot follow the primary (the heartbeat stack's errant rejoin).
