@@ -4,11 +4,11 @@
 // promotion refuses while the cluster has fencing disabled, unless allow_without_fencing=true.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { MariaCluster, type Node } from './support/mariadb.ts';
+import { MariaCluster, MYSQL, flavours, type Node } from './support/mariadb.ts';
 
-describe('ocf:vigil:mysql prerequisites', { timeout: 300_000 }, () => {
+describe('ocf:vigil:mysql prerequisites', { timeout: 300_000, skip: !flavours().some((f) => f.name === 'mariadb') && 'VIGIL_FLAVOURS has no mariadb' }, () => {
   let c: MariaCluster;
   let n1: Node;
   let n2: Node;
@@ -114,5 +114,57 @@ describe('ocf:vigil:mysql prerequisites', { timeout: 300_000 }, () => {
     } finally {
       rmSync(join(prop, 'stonith-enabled'), { force: true });
     }
+  });
+});
+
+// The same checks with MySQL 9.7's own settings (34121-34122): gtid_mode, enforce_gtid_consistency
+// and log_replica_updates; and at depth 10 a server_uuid shared through a copied auto.cnf.
+describe('ocf:vigil:mysql prerequisites (MySQL)', { timeout: 300_000, skip: !flavours().includes(MYSQL) && 'VIGIL_FLAVOURS has no mysql' }, () => {
+  let c: MariaCluster;
+  let n1: Node;
+  let n2: Node;
+
+  before(async () => {
+    c = await MariaCluster.create({ flavour: MYSQL, nodes: 2, basePort: 33121 });
+    [n1, n2] = c.nodes as [Node, Node];
+  });
+  after(async () => { await c?.cleanup(process.env.VIGIL_KEEP_TEST_DIRS === '1'); });
+
+  const setOption = (n: Node, name: string, value: string) => {
+    const lines = readFileSync(n.config, 'utf8').split('\n').filter((l) => !l.startsWith(`${name}=`));
+    lines.splice(lines.indexOf('[mysqld]') + 1, 0, `${name}=${value}`);
+    writeFileSync(n.config, lines.join('\n'));
+  };
+
+  test('start refuses a server without GTIDs and log_replica_updates (rc 6), naming MySQL\'s settings, and leaves it stopped', async () => {
+    setOption(n1, 'gtid_mode', 'OFF');
+    setOption(n1, 'enforce_gtid_consistency', 'OFF');
+    setOption(n1, 'log_replica_updates', 'OFF');
+    try {
+      const s = await c.agent(n1, 'start');
+      assert.equal(s.code, 6, `${s.reason}\n${s.stderr}`);
+      assert.match(s.reason ?? '', /^wrong server settings: gtid_mode is OFF, enforce_gtid_consistency is OFF, log_replica_updates is OFF; put "gtid_mode = ON", "enforce_gtid_consistency = ON", "log_replica_updates = ON" in the \[mysqld\] section of .*my\.cnf/);
+      assert.equal(c.pid(n1), undefined, 'the server start refused is stopped again');
+    } finally {
+      for (const k of ['gtid_mode', 'enforce_gtid_consistency', 'log_replica_updates']) setOption(n1, k, 'ON');
+    }
+    await c.agentOk(n1, 'start');
+    assert.equal((await c.agent(n1, 'validate-all')).code, 0);
+  });
+
+  test('depth 10: a server_uuid shared through a copied auto.cnf is refused; a new one heals it', async () => {
+    await c.agentOk(n2, 'start');
+    assert.equal((await c.agent(n1, 'validate-all', { OCF_CHECK_LEVEL: '10' })).code, 0);
+    await c.agentOk(n2, 'stop');
+    copyFileSync(join(n1.datadir, 'auto.cnf'), join(n2.datadir, 'auto.cnf'));
+    await c.agentOk(n2, 'start');
+    const uuid = String((await c.root(n1, 'SELECT @@server_uuid AS u'))[0]!.u);
+    const v = await c.agent(n1, 'validate-all', { OCF_CHECK_LEVEL: '10' });
+    assert.equal(v.code, 6, `${v.reason}\n${v.stderr}`);
+    assert.match(v.reason ?? '', new RegExp(`n2's server has the same server_uuid ${uuid} as this one \\(a copied datadir\\): remove auto\\.cnf`));
+    await c.agentOk(n2, 'stop');
+    rmSync(join(n2.datadir, 'auto.cnf'));
+    await c.agentOk(n2, 'start');
+    assert.equal((await c.agent(n1, 'validate-all', { OCF_CHECK_LEVEL: '10' })).code, 0);
   });
 });
