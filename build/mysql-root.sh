@@ -21,6 +21,8 @@ SUITE=sid
 PACKAGES=mysql-server-core,mysql-client-core
 
 fail() { echo "build/mysql-root.sh: $*" >&2; exit 1; }
+# mmdebstrap removes the policy-rc.d it keeps during the build: the root keeps its own for good.
+policy() { mkdir -p "$1/usr/sbin" && printf '#!/bin/sh\nexit 101\n' > "$1/usr/sbin/policy-rc.d" && chmod 755 "$1/usr/sbin/policy-rc.d"; }
 
 [ "$(id -u)" = 0 ] || fail "must run as root (it builds a root with mmdebstrap and chroot)"
 command -v mmdebstrap >/dev/null || fail "mmdebstrap is missing (apt-get install mmdebstrap; build/install-deps.sh installs it)"
@@ -30,6 +32,7 @@ host_gid=$(id -g mysql)
 want="uid=$host_uid gid=$host_gid packages=$PACKAGES"
 
 if [ -f "$STAMP" ] && [ -x "$WRAPPER" ] && grep -qxF "$want" "$STAMP" && "$WRAPPER" --version >/dev/null 2>&1; then
+  [ -x "$ROOT/usr/sbin/policy-rc.d" ] || policy "$ROOT" # roots built before it was kept
   echo "MySQL root cached in $ROOT: $(sed -n 's/^version=//p' "$STAMP")"
   exit 0
 fi
@@ -87,6 +90,7 @@ fi
 [ -x "$ROOT.new/usr/sbin/mysqld" ] || { rm -rf "$ROOT.new"; fail "the root has no /usr/sbin/mysqld: $PACKAGES did not install it"; }
 [ "$(chroot "$ROOT.new" id -u mysql)" = "$host_uid" ] || { rm -rf "$ROOT.new"; fail "the root's mysql uid is not the host's ($host_uid)"; }
 version=$(chroot "$ROOT.new" /usr/sbin/mysqld --version 2>&1) || { rm -rf "$ROOT.new"; fail "mysqld --version failed in the root: $version"; }
+policy "$ROOT.new" || { rm -rf "$ROOT.new"; fail "cannot write the root's policy-rc.d"; }
 
 rm -rf "$ROOT"
 mv "$ROOT.new" "$ROOT"
