@@ -178,6 +178,8 @@ export interface AgentState {
   lineage?: LineageRecord;
   /** When a replica's monitor last made sure it is registered with its primary (ms). */
   registeredAt?: number;
+  /** When the primary's monitor last compared the record in the CIB with its copy (ms). */
+  recordCheckedAt?: number;
 }
 
 export interface ElectionRecord {

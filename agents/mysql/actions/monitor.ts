@@ -42,9 +42,16 @@ async function readTestTable(ctx: Ctx, s: LocalSession): Promise<void> {
 async function keepRecordCurrent(ctx: Ctx, s: LocalSession, st: AgentState): Promise<void> {
   const protection: Protection | undefined = !ctx.params.semisync ? undefined
     : parseSemisyncStatus(statusMap(await s.db.query(s.sql.semisyncStatus))).primaryActive ? 'sync' : 'async';
+  // The CIB is asked when the protection changed, and otherwise once a minute (a dropped record is
+  // rare; a steady monitor runs no cluster tool in between).
+  const changed = protection !== undefined && st.lineage !== undefined && st.lineage.protection !== 'off' && protection !== st.lineage.protection;
+  if (!changed && st.recordCheckedAt !== undefined && Date.now() - st.recordCheckedAt < RECORD_CHECK_MS) return;
   const rec = await keepRecord(ctx, await localNode(ctx), st.lineage, protection);
-  if (rec && rec.primary === st.lineage?.primary && JSON.stringify(rec) !== JSON.stringify(st.lineage)) saveState(ctx, { ...loadState(ctx), lineage: rec });
+  const mine = rec && rec.primary === st.lineage?.primary ? rec : st.lineage;
+  saveState(ctx, { ...loadState(ctx), lineage: mine, recordCheckedAt: Date.now() });
 }
+
+const RECORD_CHECK_MS = 60_000;
 
 /** A replica counted among its primary's replicas in the CIB: checked once a minute (see keepRecord). */
 async function keepRegistered(ctx: Ctx, status: ReplicaStatus | undefined, st: AgentState): Promise<void> {

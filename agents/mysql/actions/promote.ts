@@ -101,7 +101,7 @@ export async function promote(ctx: Ctx): Promise<OcfCode> {
     if (now.readOnly || now.superReadOnly) throw new OcfError(OCF.ERR_GENERIC, 'the server is still read-only after promotion');
   });
   // The copy of the record the primary's monitors keep in the CIB (and compare with the server's protection).
-  saveState(ctx, { ...loadState(ctx), promoted: true, pendingSince: undefined, election: undefined, switchover: undefined, errant: undefined, lineage: written });
+  saveState(ctx, { ...loadState(ctx), promoted: true, pendingSince: undefined, election: undefined, switchover: undefined, errant: undefined, lineage: written, recordCheckedAt: undefined });
   await publish(ctx, { score: scoreValue(PRIMARY_SCORE), grade: 'OK', lag: '0' });
   ctx.log.info(`promoted: the server is writable${p.semisync ? ' (semi-synchronous primary)' : ''} (${ctx.deadline.elapsed()} ms)`);
   return OCF.SUCCESS;
