@@ -80,8 +80,9 @@ export async function registerReplica(ctx: Ctx, self: string | undefined, primar
  * protection its server has now. A tool that rewrites the CIB's configuration from a copy it read
  * earlier (pcs does, for most of its commands) removes a record written in between: seen in the
  * lab, where the VIPs created right after the first promotion wiped it. It is written again from
- * the copy promote kept (`mine`). One CIB query per monitor; a write only when something differs.
- * Returns the record as it now stands (or `mine` when the CIB cannot be asked).
+ * the copy promote kept (`mine`). One CIB query (the monitor calls this once a minute, and when the
+ * protection changed); a write only when something differs. Returns the record as it now stands
+ * (or `mine` when the CIB cannot be asked).
  */
 export async function keepRecord(ctx: Ctx, self: string | undefined, mine: LineageRecord | undefined, protection: Protection | undefined): Promise<LineageRecord | undefined> {
   const l = await readLineage(ctx);

@@ -84,15 +84,14 @@ export class FloatingAddress {
   }
 
   /**
-   * Take the address (idempotent). With `probed`, the duplicate probe already ran (a caller that
-   * overlaps it with other work, see probe()); otherwise it runs here first.
+   * Take the address (idempotent). With `probed`, the caller already ran the duplicate probe
+   * (overlapping it with other work, see probe()); otherwise it runs here first.
    */
-  async take(probed?: Promise<void>): Promise<void> {
+  async take(o: { probed?: boolean } = {}): Promise<void> {
     const p = await this.placement();
     const tool = this.tool();
     const { status } = await this.status(p);
     if (status.state === 'running') {
-      await probed;
       this.env.log.info(`${p.ip} is already on ${p.nic}`);
       const [full] = await tool.addresses({ dev: p.nic }); // `to` filtered out the other addresses
       await this.applyLocalSource(p, full ?? status.holding.iface);
@@ -102,7 +101,7 @@ export class FloatingAddress {
       throw new OcfError(OCF.ERR_GENERIC, status.state === 'failed' ? status.reason : `${p.ip} is in an unexpected state`);
     }
     const link = await this.link(p);
-    await (probed ?? this.probe());
+    if (!o.probed) await this.probe();
     if (p.family === 6 && !enableNdiscNotify(p.nic)) this.env.log.warn(`could not enable ndisc_notify on ${p.nic}; neighbours learn the move only when their cache expires`);
     const s = this.spec;
     await tool.addAddress({
@@ -170,6 +169,12 @@ export class FloatingAddress {
     }
     await this.tool().replaceLocalRoute(p.family, p.ip, p.nic, choice.src);
     this.env.log.debug(`local connections to ${p.ip} now use source ${choice.src}`);
+  }
+
+  /** Is the address on any interface of this node? From the kernel's list, without running a program. */
+  presentHere(): boolean {
+    const ip = canonicalIp(this.spec.ip);
+    return Object.values(networkInterfaces()).some((list) => (list ?? []).some((a) => sameIp(a.address, ip)));
   }
 
   /** Release the address wherever it is on this node; returns whether it was held. */

@@ -111,8 +111,10 @@ export async function monitor(ctx: Ctx): Promise<OcfCode> {
       return OCF.RUNNING_PROMOTED;
     }
     if (promoted) throw brokenPrimary('the server is read-only');
-    // A read-only server never answers for the write address (a demote that failed half-way).
-    if (!ctx.isProbe && (await writeAddress(ctx)?.release())) ctx.log.warn(`this replica held the write address ${p.write_ip}: released`);
+    // A read-only server never answers for the write address (a demote that failed half-way). The
+    // kernel's interface list is read in-process: a steady replica runs no program for this.
+    const wa = ctx.isProbe ? undefined : writeAddress(ctx);
+    if (wa?.presentHere() && (await wa.release())) ctx.log.warn(`this replica held the write address ${p.write_ip}: released`);
     let status = await readStatus(s);
     if (!ctx.isProbe && (!status || status.io !== 'running') && (await followIfAdrift(ctx, s, status))) status = await readStatus(s);
     const [c] = await Promise.all([checkConsistency(ctx, s, state, status), ctx.isProbe ? undefined : keepRegistered(ctx, status, st)]);

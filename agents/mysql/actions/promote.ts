@@ -97,7 +97,7 @@ export async function promote(ctx: Ctx): Promise<OcfCode> {
     await applySemisync(ctx, s, s.sql.semisyncPrimary(p.semisync, p.semisync_timeout), p.semisync);
     for (const q of s.sql.writable) await s.db.exec(q);
     // Clients reach the server the moment it takes writes, not a cluster step later.
-    const [now] = await Promise.all([readState(s), address?.take(Promise.resolve())]);
+    const [now] = await Promise.all([readState(s), address?.take({ probed: true })]);
     if (now.readOnly || now.superReadOnly) throw new OcfError(OCF.ERR_GENERIC, 'the server is still read-only after promotion');
   });
   // The copy of the record the primary's monitors keep in the CIB (and compare with the server's protection).
